@@ -1,0 +1,263 @@
+#!/usr/bin/env bash
+# ./trods lab: a small object-delivery cluster in network namespaces on this machine.
+# See README.md ("The lab") for the interface; lab/lib/topology.sh for names and addresses.
+set -euo pipefail
+
+TRODS_HOME=${TRODS_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck source=lib/common.sh
+source "$TRODS_HOME/lab/lib/common.sh"
+# shellcheck source=lib/topology.sh
+source "$TRODS_HOME/lab/lib/topology.sh"
+# shellcheck source=lib/hosts.sh
+source "$TRODS_HOME/lab/lib/hosts.sh"
+# shellcheck source=lib/docroot.sh
+source "$TRODS_HOME/lab/lib/docroot.sh"
+
+usage() {
+  cat <<'USAGE'
+usage: ./trods lab COMMAND
+
+  up [--servers N] [--rate RATE] [--docroot DIR]
+                         create the cluster: client, balancer (VIP), N web servers (default 2),
+                         store (Redis, ZooKeeper); the client's link is limited to RATE
+                         (tc syntax such as 40mbit, default 40mbit; "none" for no limit)
+  down                   remove everything the lab created (idempotent)
+  status [--json]        hosts, addresses, processes and health; objects with their SHA-256
+  exec HOST -- CMD...    run CMD inside HOST (client, balancer, serverN, store)
+  crash HOST             crash-stop HOST: its links go dark and its processes are killed
+  revive HOST            bring a crashed HOST back, empty (fresh namespace and processes)
+USAGE
+}
+
+# Serialises the commands that change the lab; a second `up` waits for nothing and fails clearly.
+take_lock() {
+  exec 9>"$LAB_LOCK"
+  flock -n 9 || die "another ./trods lab command is changing the lab right now; try again when it ends"
+}
+
+lab_namespaces() { ip netns list 2>/dev/null | awk '{print $1}' | grep "^${LAB_NS_PREFIX}" || true; }
+
+load_state() {
+  [ -f "$LAB_STATE/lab.env" ] || die "the lab is not up (start it with ./trods lab up)"
+  # shellcheck source=/dev/null
+  source "$LAB_STATE/lab.env"
+}
+
+lab_hosts() {
+  local i
+  printf '%s\n' client balancer
+  for ((i = 1; i <= LAB_SERVERS; i++)); do echo "server$i"; done
+  echo store
+}
+
+check_host() {
+  lab_role "$1" >/dev/null && lab_hosts | grep -qx "$1" ||
+    die "no host '$1' in the lab (hosts: $(lab_hosts | tr '\n' ' '))"
+}
+
+cmd_up() {
+  local servers=2 rate=40mbit docroot=""
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --servers) servers=${2:?--servers needs a number}; shift 2 ;;
+      --rate) rate=${2:?--rate needs a rate such as 40mbit}; shift 2 ;;
+      --docroot) docroot=${2:?--docroot needs a directory}; shift 2 ;;
+      -h | --help) usage; exit 0 ;;
+      *) die "lab up: unknown argument '$1' (see ./trods lab --help)" ;;
+    esac
+  done
+  [[ "$servers" =~ ^[0-9]+$ ]] && [ "$servers" -ge 2 ] && [ "$servers" -le 50 ] ||
+    die "--servers must be a number from 2 to 50 (got '$servers')"
+  [[ "$rate" =~ ^[0-9]+(bit|kbit|mbit|gbit)$ || "$rate" = none ]] ||
+    die "--rate must be a tc rate such as 800kbit, 40mbit, 1gbit, or none (got '$rate')"
+  require_root
+  take_lock
+
+  if [ -f "$LAB_STATE/lab.env" ]; then
+    # shellcheck source=/dev/null
+    source "$LAB_STATE/lab.env"
+    die "the lab is already up (since $LAB_SINCE, $LAB_SERVERS servers); ./trods lab down first"
+  fi
+  if [ -n "$(lab_namespaces)" ]; then
+    warn "leftovers of an earlier lab found ($(lab_namespaces | tr '\n' ' ')): removing them first"
+    teardown
+  fi
+  for cmd in ip nft tc nginx redis-server redis-cli java curl conntrack; do
+    command -v "$cmd" >/dev/null || die "'$cmd' is missing: run ./trods setup"
+  done
+  [ -r /usr/share/java/zookeeper.jar ] || die "ZooKeeper (Debian package zookeeper) is missing: run ./trods setup"
+  check_kernel
+
+  if [ -z "$docroot" ]; then
+    docroot=$LAB_DEFAULT_DOCROOT
+    ensure_default_docroot "$docroot"
+  else
+    [ -d "$docroot" ] || die "--docroot '$docroot' is not a directory"
+    docroot=$(cd "$docroot" && pwd)
+    su -s /bin/sh www-data -c "test -r '$docroot' -a -x '$docroot'" 2>/dev/null ||
+      warn "nginx's workers (user www-data) may not be able to read $docroot"
+  fi
+
+  # From here on, a failure or an interrupt leaves nothing behind.
+  UP_DONE=0
+  trap '[ "$UP_DONE" = 1 ] || { echo "lab up failed or was interrupted: removing what it created" >&2; teardown; }' EXIT
+  trap 'exit 130' INT TERM
+  say "Creating the lab: $servers servers, client link ${rate}, docroot $docroot"
+  mkdir -p "$LAB_STATE"
+  create_switch
+  LAB_SERVERS=$servers
+  local host
+  while read -r host; do create_host "$host"; done < <(lab_hosts)
+  limit_client_link "$rate"
+  configure_balancer "$servers"
+  say "Starting services: Redis and ZooKeeper on store, nginx on the servers"
+  start_services store ""
+  for ((i = 1; i <= servers; i++)); do start_services "server$i" "$docroot"; done
+  list_objects "$docroot" >"$LAB_STATE/objects.txt"
+  ns_exec client curl -s -m 5 -o /dev/null "http://$LAB_VIP:$LAB_PORT/healthz" ||
+    die "the VIP does not answer from the client"
+  cat >"$LAB_STATE/lab.env" <<ENV
+LAB_SERVERS=$servers
+LAB_RATE=$rate
+LAB_DOCROOT=$docroot
+LAB_SINCE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+ENV
+  UP_DONE=1
+  trap - EXIT INT TERM
+  cmd_status
+}
+
+# Removes every namespace of the lab (and with them their links, rules and conntrack tables) after
+# killing their processes by PID. Safe to run at any time, any number of times.
+teardown() {
+  local ns
+  for ns in $(lab_namespaces); do
+    kill_host_processes "${ns#"$LAB_NS_PREFIX"}"
+  done
+  for ns in $(lab_namespaces); do
+    ip netns del "$ns" 2>/dev/null || true
+  done
+  rm -rf "$LAB_STATE"
+}
+
+cmd_down() {
+  require_root
+  take_lock
+  local left
+  left=$(lab_namespaces | tr '\n' ' ')
+  teardown
+  if [ -n "${left// /}" ]; then say "Lab down: removed ${left% }"; else say "Lab down: nothing to remove"; fi
+}
+
+cmd_crash() {
+  local host=${1:?usage: ./trods lab crash HOST}
+  require_root
+  take_lock
+  load_state
+  check_host "$host"
+  [ "$host" != client ] || die "crash is for the cluster's hosts (balancer, servers, store), not the client"
+  [ ! -f "$(host_dir "$host")/crashed" ] || die "$host has already crashed; ./trods lab revive $host"
+  local t0 port
+  t0=$(now_ms)
+  # Links first, in one instant: from now on nothing the host does reaches anyone, not even the
+  # FIN or RST that its kernel sends for the sockets of the processes killed next.
+  for port in $(lab_ports "$host"); do echo "link set $port down"; done | ip -n "$LAB_SWITCH" -batch -
+  kill_host_processes "$host"
+  echo "$t0" >"$(host_dir "$host")/crashed"
+  say "Crashed $host at $(date -u -d "@${t0:0:10}" +%H:%M:%S).${t0:10:3} (epoch ms $t0): links down, processes killed"
+}
+
+cmd_revive() {
+  local host=${1:?usage: ./trods lab revive HOST}
+  require_root
+  take_lock
+  load_state
+  check_host "$host"
+  [ -f "$(host_dir "$host")/crashed" ] || die "$host has not crashed; nothing to revive"
+  local port
+  kill_host_processes "$host"
+  # Deleting a veth end deletes its peer; done here because a namespace's links vanish only some time
+  # after `ip netns del` returns, and the new links reuse their names.
+  for port in $(lab_ports "$host"); do ip -n "$LAB_SWITCH" link del "$port" 2>/dev/null || true; done
+  ip netns del "$(lab_ns "$host")"
+  rm -rf "$(host_dir "$host")"
+  create_host "$host"
+  [ "$host" != balancer ] || configure_balancer "$LAB_SERVERS"
+  start_services "$host" "$LAB_DOCROOT"
+  say "Revived $host (empty: new namespace, new processes)"
+}
+
+cmd_exec() {
+  local host=${1:?usage: ./trods lab exec HOST -- CMD...}
+  shift
+  [ "${1:-}" = -- ] && shift
+  [ $# -gt 0 ] || die "usage: ./trods lab exec HOST -- CMD..."
+  require_root
+  load_state
+  check_host "$host"
+  exec ip netns exec "$(lab_ns "$host")" "$@"
+}
+
+host_state() { if [ -f "$(host_dir "$1")/crashed" ]; then echo crashed; else echo up; fi; }
+
+cmd_status() {
+  local json=0
+  [ "${1:-}" = --json ] && json=1
+  require_root
+  if [ ! -f "$LAB_STATE/lab.env" ]; then
+    if [ "$json" -eq 1 ]; then jq -n '{up: false}'; else say "The lab is not up"; fi
+    [ -z "$(lab_namespaces)" ] || warn "leftover namespaces: $(lab_namespaces | tr '\n' ' ') (./trods lab down removes them)"
+    return 0
+  fi
+  load_state
+  if [ "$json" -eq 1 ]; then status_json; else status_text; fi
+}
+
+status_text() {
+  local host procs
+  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE"
+  info "VIP $LAB_VIP port $LAB_PORT: http://$LAB_VIP/   docroot $LAB_DOCROOT"
+  printf '    %-10s %-9s %-16s %-13s %-8s %s\n' HOST ROLE NAMESPACE ADDRESS STATE PROCESSES
+  while read -r host; do
+    procs=$(host_processes "$host" | awk '{printf "%s%s[%s] %s", (NR>1?", ":""), $1, $2, ($3=="true"?"healthy":"NOT HEALTHY")}')
+    [ "$host" = balancer ] && procs="nftables NAT of the VIP to $LAB_SERVERS servers"
+    printf '    %-10s %-9s %-16s %-13s %-8s %s\n' "$host" "$(lab_role "$host")" "$(lab_ns "$host")" \
+      "$(lab_addr "$host")" "$(host_state "$host")" "${procs:--}"
+  done < <(lab_hosts)
+  info "objects (GET http://$LAB_VIP/PATH from the client):"
+  awk '{printf "      %-24s %12d  sha256 %s\n", $1, $2, $3}' "$LAB_STATE/objects.txt"
+}
+
+status_json() {
+  local host hosts="" procs
+  while read -r host; do
+    procs=$(host_processes "$host" | jq -Rn '[inputs | split(" ") |
+      {name: .[0], pid: (if .[1] == "-" then null else (.[1] | tonumber) end), healthy: (.[2] == "true")}]')
+    hosts+=$(jq -n --arg name "$host" --arg role "$(lab_role "$host")" --arg ns "$(lab_ns "$host")" \
+      --arg address "$(lab_addr "$host")" --arg state "$(host_state "$host")" --argjson procs "$procs" \
+      '{name: $name, role: $role, namespace: $ns, address: $address, state: $state, processes: $procs}')
+  done < <(lab_hosts)
+  jq -n --arg vip "$LAB_VIP" --argjson port "$LAB_PORT" --arg since "$LAB_SINCE" --arg rate "$LAB_RATE" \
+    --arg docroot "$LAB_DOCROOT" --argjson hosts "$(jq -s . <<<"$hosts")" \
+    --argjson objects "$(jq -Rn '[inputs | split(" ") | {path: .[0], size: (.[1] | tonumber), sha256: .[2]}]' <"$LAB_STATE/objects.txt")" \
+    --arg redis "$LAB_STORE_ADDR:$LAB_REDIS_PORT" --arg zk "$LAB_STORE_ADDR:$LAB_ZK_PORT" \
+    '{up: true, since: $since, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
+      rate: $rate, docroot: $docroot, redis: $redis, zookeeper: $zk, hosts: $hosts, objects: $objects}'
+}
+
+main() {
+  local cmd=${1:-}
+  [ $# -gt 0 ] && shift
+  case "$cmd" in
+    up) cmd_up "$@" ;;
+    down) cmd_down ;;
+    status) cmd_status "$@" ;;
+    exec) cmd_exec "$@" ;;
+    crash) cmd_crash "$@" ;;
+    revive) cmd_revive "$@" ;;
+    "" | -h | --help | help) usage ;;
+    *) usage >&2; die "unknown lab command '$cmd'" ;;
+  esac
+}
+
+main "$@"

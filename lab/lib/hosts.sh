@@ -1,0 +1,202 @@
+# shellcheck shell=bash
+# Building blocks of the lab: namespaces, links, and the processes of each host.
+# Every host is a network namespace named trods-HOST with one link (eth0) to a bridge in the switch
+# namespace; the balancer has a second link (eth1). Nothing is created in the root namespace.
+
+# fd 9 holds the lab's lock (lab.sh take_lock): daemons must not inherit it, or they would hold it forever.
+ns_exec() { local host=$1; shift; ip netns exec "$(lab_ns "$host")" "$@" 9>&-; }
+
+host_dir() { echo "$LAB_STATE/$1"; }
+
+# Links a host to a bridge of the switch: the switch side is p-..., the host side is $ifname.
+link_host() {
+  local host=$1 port=$2 bridge=$3 ifname=$4 cidr=$5
+  ip link add "$port" netns "$LAB_SWITCH" type veth peer name "$ifname" netns "$(lab_ns "$host")"
+  ip -n "$LAB_SWITCH" link set "$port" master "$bridge" up
+  # A MAC derived from the address, as a real machine keeps its NIC's: a revived host is then found
+  # again at once instead of after the neighbours' ARP entries for the old one time out.
+  local addr=${cidr%/*}
+  # shellcheck disable=SC2086
+  ip -n "$(lab_ns "$host")" link set "$ifname" address "$(printf '02:00:%02x:%02x:%02x:%02x' ${addr//./ })"
+  ip -n "$(lab_ns "$host")" addr add "$cidr" dev "$ifname"
+  ip -n "$(lab_ns "$host")" link set "$ifname" up
+}
+
+create_switch() {
+  ip netns add "$LAB_SWITCH"
+  ip -n "$LAB_SWITCH" link set lo up
+  local br
+  for br in br-front br-back; do
+    ip -n "$LAB_SWITCH" link add "$br" type bridge
+    ip -n "$LAB_SWITCH" link set "$br" up
+  done
+}
+
+# Rate-limits the client's link in both directions (tbf on the switch port toward the client, and on
+# the client's own interface toward the switch), so that a large download lasts long enough to be
+# interrupted.
+limit_client_link() {
+  local rate=$1
+  [ "$rate" = none ] && return 0
+  tc -n "$LAB_SWITCH" qdisc replace dev p-client root tbf rate "$rate" burst 64kb latency 100ms
+  tc -n "$(lab_ns client)" qdisc replace dev eth0 root tbf rate "$rate" burst 64kb latency 100ms
+}
+
+create_host() {
+  local host=$1 ns
+  ns=$(lab_ns "$host")
+  mkdir -p "$(host_dir "$host")"
+  ip netns add "$ns"
+  ip -n "$ns" link set lo up
+  case "$(lab_role "$host")" in
+    client)
+      link_host client p-client br-front eth0 "$LAB_CLIENT_ADDR/24"
+      ip -n "$ns" route add default via "$LAB_BALANCER_FRONT"
+      ;;
+    balancer)
+      link_host balancer p-balancer-f br-front eth0 "$LAB_BALANCER_FRONT/24"
+      ip -n "$ns" addr add "$LAB_VIP/32" dev eth0
+      link_host balancer p-balancer-b br-back eth1 "$LAB_BALANCER_BACK/24"
+      ns_exec balancer sysctl -qw net.ipv4.ip_forward=1
+      ;;
+    server | store)
+      link_host "$host" "p-$host" br-back eth0 "$(lab_addr "$host")/24"
+      ip -n "$ns" route add default via "$LAB_BALANCER_BACK"
+      ;;
+  esac
+}
+
+# The balancer, until the lb-plugin programs it: the kernel's own L4 balancing, nftables DNAT of the
+# VIP to the servers (NAT mode: the servers route their replies back through the balancer, where
+# conntrack undoes the translation). Round robin, so that new connections visit every server.
+configure_balancer() {
+  local servers=$1 i map=""
+  for ((i = 1; i <= servers; i++)); do
+    map+="${map:+, }$((i - 1)) : $(lab_server_addr "server$i")"
+  done
+  ns_exec balancer nft -f - <<NFT
+table ip trods_lab {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    ip daddr $LAB_VIP tcp dport $LAB_PORT dnat to numgen inc mod $servers map { $map }
+  }
+}
+NFT
+}
+
+start_nginx() {
+  local host=$1 docroot=$2 dir
+  dir=$(host_dir "$host")
+  mkdir -p "$dir"
+  sed -e "s|@HOST@|$host|g" -e "s|@STATE@|$dir|g" -e "s|@DOCROOT@|$docroot|g" \
+      -e "s|@PORT@|$LAB_PORT|g" -e "s|@TRODS_HOME@|$TRODS_HOME|g" \
+      "$TRODS_HOME/lab/nginx-server.conf.in" >"$dir/nginx.conf"
+  ns_exec "$host" nginx -q -c "$dir/nginx.conf" -e "$dir/nginx-error.log" ||
+    die "nginx did not start on $host (see $dir/nginx-error.log)"
+  wait_until 10 "nginx on $host" server_healthy "$host"
+}
+
+start_redis() {
+  local dir
+  dir=$(host_dir store)
+  ns_exec store redis-server --bind "$LAB_STORE_ADDR" 127.0.0.1 --port "$LAB_REDIS_PORT" \
+    --protected-mode no --daemonize yes --pidfile "$dir/redis-server.pid" --logfile "$dir/redis.log" \
+    --dir "$dir" --save '' --appendonly no >/dev/null ||
+    die "redis-server did not start (see $dir/redis.log)"
+  wait_until 10 "redis on store" redis_healthy
+}
+
+# A real single-node ZooKeeper, Debian's package, run directly (no systemd inside a namespace).
+# A short tick allows the sub-second session timeouts that failure detection wants.
+start_zookeeper() {
+  local dir
+  dir=$(host_dir store)
+  mkdir -p "$dir/zookeeper"
+  cat >"$dir/zoo.cfg" <<CFG
+tickTime=250
+initLimit=10
+syncLimit=5
+dataDir=$dir/zookeeper
+clientPort=$LAB_ZK_PORT
+maxClientCnxns=0
+admin.enableServer=false
+4lw.commands.whitelist=ruok,srvr,mntr,stat
+CFG
+  # Not through ns_exec: `ip netns exec` and setsid exec in place, so $! is ZooKeeper's own PID.
+  ip netns exec "$(lab_ns store)" setsid java -Xmx192m -XX:+UseSerialGC -Dzookeeper.log.dir="$dir" \
+    -cp "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar" \
+    org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" \
+    </dev/null >"$dir/zookeeper.log" 2>&1 9>&- &
+  echo $! >"$dir/zookeeper.pid"
+  wait_until 30 "zookeeper on store" zookeeper_healthy
+}
+
+start_services() {
+  local host=$1 docroot=$2
+  case "$(lab_role "$host")" in
+    server) start_nginx "$host" "$docroot" ;;
+    store) start_redis; start_zookeeper ;;
+  esac
+}
+
+# --- health -----------------------------------------------------------------------------------
+
+server_healthy() {
+  [ "$(ns_exec balancer curl -s -m 2 -o /dev/null -w '%{http_code}' "http://$(lab_addr "$1"):$LAB_PORT/healthz")" = 200 ]
+}
+
+redis_healthy() {
+  [ "$(ns_exec store redis-cli -h "$LAB_STORE_ADDR" -p "$LAB_REDIS_PORT" ping 2>/dev/null)" = PONG ]
+}
+
+zookeeper_healthy() {
+  [ "$(ns_exec store bash -c "exec 3<>/dev/tcp/$LAB_STORE_ADDR/$LAB_ZK_PORT && echo ruok >&3 && timeout 2 cat <&3" 2>/dev/null)" = imok ]
+}
+
+wait_until() {
+  local seconds=$1 what=$2 deadline
+  shift 2
+  deadline=$(($(now_ms) + seconds * 1000))
+  until "$@"; do
+    [ "$(now_ms)" -lt "$deadline" ] || die "$what was not ready within ${seconds}s"
+    sleep 0.1
+  done
+}
+
+# --- processes --------------------------------------------------------------------------------
+
+# Kills every process of a host's namespace, by PID, at once (SIGKILL: a crash, not a shutdown).
+kill_host_processes() {
+  local ns pids
+  ns=$(lab_ns "$1")
+  ip netns list | awk '{print $1}' | grep -qx "$ns" || return 0
+  pids=$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ' || true)
+  [ -n "${pids// /}" ] || return 0
+  # shellcheck disable=SC2086
+  kill -9 $pids 2>/dev/null || true
+}
+
+# Name, PID and health of the processes of a host, one "name pid healthy" line each.
+host_processes() {
+  local host=$1 dir pid name healthy
+  dir=$(host_dir "$host")
+  [ ! -f "$dir/crashed" ] || return 0
+  case "$(lab_role "$host")" in
+    server) set -- nginx ;;
+    store) set -- redis-server zookeeper ;;
+    *) set -- ;;
+  esac
+  for name in "$@"; do
+    pid=$(cat "$dir/$name.pid" 2>/dev/null || true)
+    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+      printf '%s - false\n' "$name"
+      continue
+    fi
+    case "$name" in
+      nginx) server_healthy "$host" && healthy=true || healthy=false ;;
+      redis-server) redis_healthy && healthy=true || healthy=false ;;
+      zookeeper) zookeeper_healthy && healthy=true || healthy=false ;;
+    esac
+    printf '%s %s %s\n' "$name" "$pid" "$healthy"
+  done
+}
