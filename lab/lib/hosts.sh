@@ -174,6 +174,15 @@ kill_host_processes() {
   [ -n "${pids// /}" ] || return 0
   # shellcheck disable=SC2086
   kill -9 $pids 2>/dev/null || true
+  # SIGKILL is delivered at once but a process with many threads takes a moment to exit: wait, so
+  # that "down" and "crash" mean gone when they return.
+  local pid deadline=$(($(now_ms) + 5000))
+  for pid in $pids; do
+    while [ -d "/proc/$pid" ] && [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; do
+      [ "$(now_ms)" -lt "$deadline" ] || { warn "process $pid survived SIGKILL for 5 s"; break; }
+      sleep 0.02
+    done
+  done
 }
 
 # Name, PID and health of the processes of a host, one "name pid healthy" line each.

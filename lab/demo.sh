@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# ./trods demo: the main job. A download through the VIP, a crash-stop of the server that serves it,
+# and what the client sees, with a timeline. Run by ./trods demo after ./trods setup.
+set -euo pipefail
+
+TRODS_HOME=${TRODS_HOME:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+# shellcheck source=lib/common.sh
+source "$TRODS_HOME/lab/lib/common.sh"
+# shellcheck source=lib/topology.sh
+source "$TRODS_HOME/lab/lib/topology.sh"
+
+LAB="$TRODS_HOME/lab/lab.sh"
+OBJECT=/obj/64M.bin
+RATE=${TRODS_DEMO_RATE:-40mbit}
+CRASH_AFTER_BYTES=$((16 * 1024 * 1024))   # crash a quarter of the way in
+STALL_LIMIT_S=${TRODS_DEMO_STALL_LIMIT:-15} # no new byte for this long after the crash: the download is dead
+WORK=$(mktemp -d /tmp/trods-demo.XXXXXX)
+CURL_PID=""
+
+cleanup() {
+  [ -z "$CURL_PID" ] || kill "$CURL_PID" 2>/dev/null || true
+  say "Tearing the lab down"
+  "$LAB" down >/dev/null || true
+  rm -rf "$WORK"
+}
+
+require_root
+if [ -f "$LAB_STATE/lab.env" ] || ip netns list | grep -q "^$LAB_NS_PREFIX"; then
+  say "A lab is up: the demo brings up its own, so it removes that one first"
+  "$LAB" down
+fi
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$LAB" up --servers 2 --rate "$RATE"
+url="http://$LAB_VIP$OBJECT"
+expected=$(awk -v p="$OBJECT" '$1 == p {print $3}' "$LAB_STATE/objects.txt")
+size=$(awk -v p="$OBJECT" '$1 == p {print $2}' "$LAB_STATE/objects.txt")
+
+say "1. A download without failure, from the client through the VIP"
+"$LAB" exec client -- curl -sS -D "$WORK/warmup.h" -o "$WORK/warmup.bin" "http://$LAB_VIP/obj/1M.bin"
+info "served by $(awk 'tolower($1) == "x-served-by:" {print $2}' "$WORK/warmup.h" | tr -d '\r'),"\
+" sha256 $(sha256sum "$WORK/warmup.bin" | cut -c1-16)... (expected $(awk '$1 == "/obj/1M.bin" {print substr($3, 1, 16)}' "$LAB_STATE/objects.txt")...)"
+
+say "2. curl $url ($((size / 1048576)) MiB at $RATE), crash-stop of its server a quarter of the way in"
+t_start=$(now_ms)
+"$LAB" exec client -- curl -sS -D "$WORK/big.h" -o "$WORK/big.bin" "$url" 2>"$WORK/curl.err" &
+CURL_PID=$!
+
+received() { stat -c %s "$WORK/big.bin" 2>/dev/null || echo 0; }
+ms_since() { echo "$(( $(now_ms) - t_start ))"; }
+fmt_s() { printf '%d.%03d s' $(($1 / 1000)) $(($1 % 1000)); }
+
+served_by=""
+while [ -z "$served_by" ]; do
+  kill -0 "$CURL_PID" 2>/dev/null || die "curl ended before the response started: $(cat "$WORK/curl.err")"
+  served_by=$(awk 'tolower($1) == "x-served-by:" {print $2}' "$WORK/big.h" 2>/dev/null | tr -d '\r' || true)
+  sleep 0.05
+done
+t_first=$(ms_since)
+info "response started after $(fmt_s "$t_first"), served by $served_by"
+while [ "$(received)" -lt "$CRASH_AFTER_BYTES" ]; do
+  kill -0 "$CURL_PID" 2>/dev/null || die "curl ended before the crash: $(cat "$WORK/curl.err")"
+  sleep 0.05
+done
+at_crash=$(received)
+"$LAB" crash "$served_by"
+t_crash=$(ms_since)
+
+# Watch the client: bytes, and the time since the last new byte. Bytes already in flight at the
+# crash still arrive for a moment; "resumed" is the first new byte after a pause.
+last_bytes=$at_crash
+t_last_byte=$t_crash
+paused=0
+t_resumed=""
+while kill -0 "$CURL_PID" 2>/dev/null; do
+  sleep 0.5
+  now=$(received)
+  if [ "$now" -gt "$last_bytes" ]; then
+    [ "$paused" -eq 0 ] || [ -n "$t_resumed" ] || t_resumed=$(ms_since)
+    last_bytes=$now
+    t_last_byte=$(ms_since)
+  else
+    paused=1
+  fi
+  t=$(ms_since)
+  if [ $((t / 1000)) -ne "${shown:-0}" ]; then   # one progress line a second
+    shown=$((t / 1000))
+    info "$(printf '%4d.%d s  %3d MiB of %d' $((t / 1000)) $((t % 1000 / 100)) $((now / 1048576)) $((size / 1048576)))"
+  fi
+  [ $((t - t_last_byte)) -lt $((STALL_LIMIT_S * 1000)) ] || break
+done
+
+say "Timeline (from the request)"
+info "$(fmt_s 0)  request sent"
+info "$(fmt_s "$t_first")  response started, served by $served_by"
+info "$(fmt_s "$t_crash")  $served_by crash-stopped, client had $((at_crash / 1048576)) MiB"
+[ -z "$t_resumed" ] || info "$(fmt_s "$t_resumed")  bytes flow again ($(fmt_s $((t_resumed - t_crash))) after the crash)"
+info "$(fmt_s "$t_last_byte")  last byte received ($((last_bytes / 1048576)) MiB of $((size / 1048576)))"
+
+if kill -0 "$CURL_PID" 2>/dev/null; then
+  kill "$CURL_PID" 2>/dev/null || true
+  wait "$CURL_PID" 2>/dev/null || true
+  CURL_PID=""
+  say "Outcome: the download is STALLED: no byte for ${STALL_LIMIT_S} s after the crash of $served_by."
+  info "The balancer keeps sending the connection to the dead server and the client cannot tell:"
+  info "it would wait until its TCP gives up (about 15 minutes), then start over. This is the problem"
+  info "TRODS solves; it does not recover yet (see README: status)."
+  exit 0
+fi
+rc=0
+wait "$CURL_PID" || rc=$?
+CURL_PID=""
+if [ "$rc" -ne 0 ]; then
+  say "Outcome: the download FAILED: curl exit $rc ($(tr -d '\n' <"$WORK/curl.err")), $last_bytes of $size bytes."
+  exit 0
+fi
+actual=$(sha256sum "$WORK/big.bin" | cut -d' ' -f1)
+if [ "$actual" = "$expected" ]; then
+  say "Outcome: the download COMPLETED, byte-identical (sha256 $actual), in $(fmt_s "$t_last_byte")"
+else
+  say "Outcome: the download completed with WRONG BYTES: sha256 $actual, expected $expected"
+  exit 1
+fi

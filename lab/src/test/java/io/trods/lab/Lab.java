@@ -1,0 +1,141 @@
+package io.trods.lab;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Drives the lab through its public interface, {@code ./trods lab ...}, exactly as a user or a
+ * benchmark does; the tests never reach around it into namespaces they did not ask for.
+ */
+final class Lab {
+
+    static final Path HOME = Paths.get(System.getProperty("trods.home", "..")).toAbsolutePath().normalize();
+    static final Path STATE = Paths.get("/run/trods-lab");
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    private Lab() {
+    }
+
+    /** Output and exit status of a finished command. */
+    record Result(int exitCode, String stdout, String stderr) {
+        Result orFail() {
+            assertThat(exitCode).as("exit code; stdout:%n%s%nstderr:%n%s", stdout, stderr).isZero();
+            return this;
+        }
+    }
+
+    static Result trods(String... args) {
+        List<String> command = new ArrayList<>();
+        command.add(HOME.resolve("trods").toString());
+        command.addAll(List.of(args));
+        return run(command, 120);
+    }
+
+    static Result run(List<String> command, int timeoutSeconds) {
+        try {
+            Path out = Files.createTempFile("trods-lab", ".out");
+            Path err = Files.createTempFile("trods-lab", ".err");
+            try {
+                Process process = new ProcessBuilder(command).directory(HOME.toFile())
+                        .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor();
+                    throw new AssertionError(command + " did not finish within " + timeoutSeconds + " s");
+                }
+                return new Result(process.exitValue(), Files.readString(out), Files.readString(err));
+            } finally {
+                Files.deleteIfExists(out);
+                Files.deleteIfExists(err);
+            }
+        } catch (IOException e) {
+            throw new AssertionError("could not run " + command, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while running " + command, e);
+        }
+    }
+
+    static void up(int servers, String rate) {
+        trods("lab", "up", "--servers", Integer.toString(servers), "--rate", rate).orFail();
+    }
+
+    static void down() {
+        trods("lab", "down").orFail();
+    }
+
+    static JsonNode status() {
+        return JSON.readTree(trods("lab", "status", "--json").orFail().stdout());
+    }
+
+    static Result exec(String host, String... command) {
+        List<String> args = new ArrayList<>(List.of("lab", "exec", host, "--"));
+        args.addAll(List.of(command));
+        return trods(args.toArray(String[]::new));
+    }
+
+    /** Starts a command in a host without waiting; the process is the command itself (lab exec execs). */
+    static Process start(Path stdout, Path stderr, String host, String... command) {
+        List<String> args = new ArrayList<>(List.of(HOME.resolve("trods").toString(), "lab", "exec", host, "--"));
+        args.addAll(List.of(command));
+        try {
+            return new ProcessBuilder(args).directory(HOME.toFile())
+                    .redirectOutput(stdout.toFile()).redirectError(stderr.toFile()).start();
+        } catch (IOException e) {
+            throw new AssertionError("could not start " + args, e);
+        }
+    }
+
+    static String vipUrl(String path) {
+        return status().get("url").asString().replaceAll("/$", "") + path;
+    }
+
+    static List<String> namespaces() {
+        String list = run(List.of("ip", "netns", "list"), 10).orFail().stdout();
+        return list.lines().map(line -> line.split(" ")[0]).filter(name -> name.startsWith("trods-")).toList();
+    }
+
+    static String sha256(Path file) {
+        try (var in = Files.newInputStream(file)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            byte[] buffer = new byte[1 << 16];
+            for (int n; (n = in.read(buffer)) > 0; ) {
+                digest.update(buffer, 0, n);
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (IOException | NoSuchAlgorithmException e) {
+            throw new AssertionError("cannot hash " + file, e);
+        }
+    }
+
+    static String header(Path headers, String name) {
+        try {
+            return Files.readAllLines(headers, StandardCharsets.ISO_8859_1).stream()
+                    .filter(line -> line.regionMatches(true, 0, name + ":", 0, name.length() + 1))
+                    .map(line -> line.substring(name.length() + 1).trim())
+                    .findFirst().orElse(null);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static long size(Path file) {
+        try {
+            return Files.exists(file) ? Files.size(file) : 0;
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+}
