@@ -1,0 +1,95 @@
+package io.trods.agent.flow;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The stored form of a {@link FlowRecord}: compact, versioned binary. Every agent of a cluster
+ * reads what any other wrote, so the format only ever grows by new versions, and a record of an
+ * unknown version is refused (that flow is then not recovered) rather than misread.
+ */
+public final class FlowRecordCodec {
+
+    private static final int MAGIC = 0x5452; // "TR"
+    static final int VERSION = 1;
+    /** Heads are bounded by the parsers (16 KiB each); this bounds what a corrupt record can claim. */
+    private static final int MAX_BYTES = 64 * 1024;
+
+    private FlowRecordCodec() {
+    }
+
+    public static byte[] encode(FlowRecord r) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + r.request().length + r.responseHead().length);
+        try (DataOutputStream out = new DataOutputStream(bytes)) {
+            out.writeShort(MAGIC);
+            out.writeByte(VERSION);
+            out.writeInt(r.key().clientAddress());
+            out.writeShort(r.key().clientPort());
+            out.writeShort(r.key().servicePort());
+            byte[] server = r.server().getBytes(StandardCharsets.UTF_8);
+            out.writeShort(server.length);
+            out.write(server);
+            out.writeInt(r.clientMss());
+            out.writeByte(r.clientWindowScale());
+            out.writeByte(r.serverWindowScale());
+            out.writeByte((r.sackPermitted() ? 1 : 0) | (r.timestamps() ? 2 : 0));
+            out.writeInt(r.requestStart());
+            out.writeInt(r.request().length);
+            out.write(r.request());
+            out.writeInt(r.responseStart());
+            out.writeInt(r.responseHead().length);
+            out.write(r.responseHead());
+            out.writeLong(r.savedAtMillis());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    /** @throws IllegalArgumentException for anything but a complete record of a known version */
+    public static FlowRecord decode(byte[] data) {
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(data))) {
+            if (in.readUnsignedShort() != MAGIC) {
+                throw new IllegalArgumentException("not a TRODS flow record");
+            }
+            int version = in.readUnsignedByte();
+            if (version != VERSION) {
+                throw new IllegalArgumentException("flow record version " + version + " is not known here");
+            }
+            FlowKey key = new FlowKey(in.readInt(), in.readUnsignedShort(), in.readUnsignedShort());
+            String server = new String(readBytes(in, in.readUnsignedShort()), StandardCharsets.UTF_8);
+            int mss = in.readInt();
+            int clientScale = in.readByte();
+            int serverScale = in.readByte();
+            int flags = in.readUnsignedByte();
+            int requestStart = in.readInt();
+            byte[] request = readBytes(in, in.readInt());
+            int responseStart = in.readInt();
+            byte[] responseHead = readBytes(in, in.readInt());
+            long savedAt = in.readLong();
+            if (in.available() != 0) {
+                throw new IllegalArgumentException("trailing bytes after a flow record");
+            }
+            return new FlowRecord(key, server, mss, clientScale, serverScale, (flags & 1) != 0, (flags & 2) != 0,
+                    requestStart, request, responseStart, responseHead, savedAt);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("truncated flow record", e);
+        }
+    }
+
+    private static byte[] readBytes(DataInputStream in, int length) throws IOException {
+        if (length < 0 || length > MAX_BYTES) {
+            throw new IllegalArgumentException("a field of " + length + " bytes in a flow record");
+        }
+        byte[] bytes = in.readNBytes(length);
+        if (bytes.length != length) {
+            throw new IllegalArgumentException("truncated flow record");
+        }
+        return bytes;
+    }
+}

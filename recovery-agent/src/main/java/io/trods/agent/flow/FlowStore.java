@@ -1,0 +1,27 @@
+package io.trods.agent.flow;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Where recovery state lives between the server that saves it and the one that recovers with it.
+ * Narrow on purpose: the Redis adapter implements it for real, an in-memory fake for unit tests.
+ * Every method may throw {@link StoreUnavailableException}; callers treat that as "unprotected"
+ * (fail-open), never as a reason to hold traffic.
+ */
+public interface FlowStore {
+
+    /** Durably saves (or replaces) a record and indexes it under its server; returns when durable. */
+    void save(FlowRecord record);
+
+    Optional<FlowRecord> find(FlowKey key);
+
+    /** Removes a record and its index entry; absent records are fine. */
+    void delete(FlowKey key, String server);
+
+    /** The flows a server carried when it was last heard of: what to prompt after it failed. */
+    List<FlowKey> flowsOf(String server);
+
+    /** A cheap round trip, for health. */
+    boolean reachable();
+}
