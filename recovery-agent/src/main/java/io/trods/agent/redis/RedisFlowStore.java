@@ -1,0 +1,141 @@
+package io.trods.agent.redis;
+
+import io.trods.agent.flow.FlowKey;
+import io.trods.agent.flow.FlowRecord;
+import io.trods.agent.flow.FlowRecordCodec;
+import io.trods.agent.flow.FlowStore;
+import io.trods.agent.flow.StoreUnavailableException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import org.springframework.dao.DataAccessException;
+import org.springframework.data.redis.connection.RedisConnection;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisStringCommands.SetOption;
+import org.springframework.data.redis.core.RedisCallback;
+import org.springframework.data.redis.core.RedisTemplate;
+import org.springframework.data.redis.core.types.Expiration;
+import org.springframework.data.redis.serializer.RedisSerializer;
+
+/**
+ * Flow records in Redis: one key per flow ({@link FlowKey#storageKey()}) holding the binary record,
+ * and one set per server listing its flows. A save is one pipelined round trip (SET with expiry,
+ * SADD, PEXPIRE of the set); the expiry is the backstop that removes what a crashed agent could not.
+ * Keys of one save may live on different nodes of a Redis Cluster, so nothing here needs them in
+ * one slot.
+ */
+public final class RedisFlowStore implements FlowStore {
+
+    private final RedisTemplate<byte[], byte[]> redis;
+    private final Duration ttl;
+
+    public RedisFlowStore(RedisConnectionFactory connections, Duration ttl) {
+        RedisTemplate<byte[], byte[]> template = new RedisTemplate<>();
+        template.setConnectionFactory(connections);
+        template.setKeySerializer(RedisSerializer.byteArray());
+        template.setValueSerializer(RedisSerializer.byteArray());
+        template.setHashKeySerializer(RedisSerializer.byteArray());
+        template.setHashValueSerializer(RedisSerializer.byteArray());
+        template.afterPropertiesSet();
+        this.redis = template;
+        this.ttl = ttl;
+    }
+
+    static byte[] indexKey(String server) {
+        return ("trods:server:" + server + ":flows").getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] key(FlowKey key) {
+        return key.storageKey().getBytes(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public void save(FlowRecord record) {
+        byte[] key = key(record.key());
+        byte[] value = FlowRecordCodec.encode(record);
+        byte[] index = indexKey(record.server());
+        call(() -> redis.executePipelined((RedisCallback<Object>) c -> {
+            c.stringCommands().set(key, value, Expiration.from(ttl), SetOption.upsert());
+            c.setCommands().sAdd(index, key);
+            c.keyCommands().pExpire(index, ttl.toMillis());
+            return null;
+        }), "save " + record.key());
+    }
+
+    @Override
+    public Optional<FlowRecord> find(FlowKey key) {
+        byte[] value = call(() -> redis.execute((RedisConnection c) -> c.stringCommands().get(key(key))), "find " + key);
+        return value == null ? Optional.empty() : Optional.of(FlowRecordCodec.decode(value));
+    }
+
+    @Override
+    public void delete(FlowKey key, String server) {
+        byte[] k = key(key);
+        call(() -> redis.executePipelined((RedisCallback<Object>) c -> {
+            c.keyCommands().del(k);
+            c.setCommands().sRem(indexKey(server), k);
+            return null;
+        }), "delete " + key);
+    }
+
+    @Override
+    public List<FlowKey> flowsOf(String server) {
+        Set<byte[]> members = call(() -> redis.execute((RedisConnection c) -> c.setCommands().sMembers(indexKey(server))),
+                "flows of " + server);
+        List<FlowKey> keys = new ArrayList<>();
+        if (members != null) {
+            for (byte[] member : members) {
+                FlowKey parsed = parseStorageKey(new String(member, StandardCharsets.UTF_8));
+                if (parsed != null) {
+                    keys.add(parsed);
+                }
+            }
+        }
+        return keys;
+    }
+
+    @Override
+    public boolean reachable() {
+        try {
+            return "PONG".equals(redis.execute(RedisConnection::ping));
+        } catch (DataAccessException | IllegalStateException e) {
+            return false;
+        }
+    }
+
+    /** The inverse of {@link FlowKey#storageKey()}; null for anything else found in an index. */
+    static FlowKey parseStorageKey(String storageKey) {
+        String[] parts = storageKey.split(":");
+        if (parts.length != 5 || !parts[0].equals("trods") || !parts[1].equals("flow")) {
+            return null;
+        }
+        String[] octets = parts[2].split("\\.");
+        if (octets.length != 4) {
+            return null;
+        }
+        try {
+            int address = 0;
+            for (String octet : octets) {
+                int value = Integer.parseInt(octet);
+                if (value < 0 || value > 255) {
+                    return null;
+                }
+                address = address << 8 | value;
+            }
+            return new FlowKey(address, Integer.parseInt(parts[3]), Integer.parseInt(parts[4]));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    private static <T> T call(java.util.function.Supplier<T> operation, String what) {
+        try {
+            return operation.get();
+        } catch (DataAccessException | IllegalStateException e) {
+            throw new StoreUnavailableException("Redis: " + what + " failed: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,142 @@
+package io.trods.agent.redis;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.trods.agent.flow.FlowKey;
+import io.trods.agent.flow.FlowRecord;
+import io.trods.agent.flow.StoreUnavailableException;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceClientConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/** The store against a real redis-server (Debian's), started on a free loopback port per test. */
+@Tag("lab")
+class RedisFlowStoreIT {
+
+    @TempDir
+    Path dir;
+
+    private Process redis;
+    private int port;
+    private LettuceConnectionFactory connections;
+    private RedisFlowStore store;
+
+    @BeforeEach
+    void start() throws Exception {
+        try (ServerSocket probe = new ServerSocket(0)) {
+            port = probe.getLocalPort();
+        }
+        startRedis();
+        connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port),
+                LettuceClientConfiguration.builder().commandTimeout(Duration.ofMillis(500)).build());
+        connections.afterPropertiesSet();
+        connections.start();
+        store = new RedisFlowStore(connections, Duration.ofSeconds(30));
+    }
+
+    private void startRedis() throws IOException, InterruptedException {
+        redis = new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
+                "--save", "", "--appendonly", "no", "--dir", dir.toString())
+                .redirectOutput(dir.resolve("redis.log").toFile()).redirectErrorStream(true).start();
+        long deadline = System.currentTimeMillis() + 10_000;
+        while (!Files.readString(dir.resolve("redis.log")).contains("Ready to accept connections")) {
+            assertThat(System.currentTimeMillis()).as("redis-server started").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+    }
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (connections != null) {
+            connections.destroy();
+        }
+        if (redis != null) {
+            redis.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+
+    private static FlowRecord record(int clientPort, String server) {
+        return new FlowRecord(new FlowKey(0xC6120002, clientPort, 80), server, 1460, 7, 7, true, true, 100,
+                "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 5000,
+                "HTTP/1.1 200 OK\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 1L);
+    }
+
+    @Test
+    void savesFindsIndexesAndDeletes() {
+        FlowRecord a = record(40000, "server1");
+        FlowRecord b = record(40001, "server1");
+        store.save(a);
+        store.save(b);
+        store.save(record(40002, "server2"));
+
+        assertThat(store.reachable()).isTrue();
+        assertThat(store.find(a.key())).contains(a);
+        assertThat(store.flowsOf("server1")).containsExactlyInAnyOrder(a.key(), b.key());
+
+        // A survivor takes the flow over: the record moves to its index.
+        FlowRecord moved = a.carriedBy("server2", 2L);
+        store.save(moved);
+        store.delete(a.key(), "server1");
+        store.save(moved);
+        assertThat(store.find(a.key())).contains(moved);
+        assertThat(store.flowsOf("server1")).containsExactly(b.key());
+        assertThat(store.flowsOf("server2")).contains(a.key());
+
+        store.delete(b.key(), "server1");
+        assertThat(store.find(b.key())).isEmpty();
+        assertThat(store.flowsOf("server1")).isEmpty();
+        assertThat(store.flowsOf("nobody")).isEmpty();
+    }
+
+    @Test
+    void recordsExpireAsABackstop() throws Exception {
+        RedisFlowStore shortLived = new RedisFlowStore(connections, Duration.ofMillis(300));
+        FlowRecord a = record(40010, "server9");
+        shortLived.save(a);
+        assertThat(shortLived.find(a.key())).isPresent();
+        Thread.sleep(700);
+        assertThat(shortLived.find(a.key())).isEmpty();
+        assertThat(shortLived.flowsOf("server9")).isEmpty();
+    }
+
+    @Test
+    void anOutageIsReportedFastAndTypedThenHeals() throws Exception {
+        redis.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> store.save(record(40020, "server1"))).isInstanceOf(StoreUnavailableException.class);
+        assertThat((System.nanoTime() - start) / 1_000_000).as("ms to fail").isLessThan(5_000);
+        assertThat(store.reachable()).isFalse();
+
+        startRedis();
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (!store.reachable()) {
+            assertThat(System.currentTimeMillis()).as("reconnected").isLessThan(deadline);
+            Thread.sleep(100);
+        }
+        store.save(record(40021, "server1"));
+        assertThat(store.flowsOf("server1")).hasSize(1);
+    }
+
+    @Test
+    void ignoresForeignIndexMembers() {
+        assertThat(RedisFlowStore.parseStorageKey("trods:flow:198.18.0.2:40000:80"))
+                .isEqualTo(new FlowKey(0xC6120002, 40000, 80));
+        assertThat(RedisFlowStore.parseStorageKey("trods:flow:300.1.1.1:1:80")).isNull();
+        assertThat(RedisFlowStore.parseStorageKey("other:flow:1.1.1.1:1:80")).isNull();
+        assertThat(RedisFlowStore.parseStorageKey("trods:flow:1.1.1.1:x:80")).isNull();
+    }
+}
