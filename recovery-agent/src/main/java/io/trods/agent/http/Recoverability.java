@@ -47,18 +47,27 @@ public final class Recoverability {
     private Recoverability() {
     }
 
-    public static Verdict assess(RequestHead request, ResponseHead response) {
+    /** What can be told from the request alone: null if its response may be protectable. */
+    public static Reason requestReason(RequestHead request) {
         if (!request.method().equals("GET")) {
-            return Verdict.no(Reason.METHOD_NOT_GET); // HEAD has no body; others are not object delivery
+            return Reason.METHOD_NOT_GET; // HEAD has no body; others are not object delivery
         }
         if (!request.target().startsWith("/")) {
-            return Verdict.no(Reason.TARGET_NOT_ORIGIN_FORM);
+            return Reason.TARGET_NOT_ORIGIN_FORM;
         }
         if (request.hasBody()) {
-            return Verdict.no(Reason.REQUEST_HAS_BODY);
+            return Reason.REQUEST_HAS_BODY;
         }
         if (request.range() != null && request.range().indexOf(',') >= 0) {
-            return Verdict.no(Reason.MULTIPLE_RANGES);
+            return Reason.MULTIPLE_RANGES;
+        }
+        return null;
+    }
+
+    public static Verdict assess(RequestHead request, ResponseHead response) {
+        Reason requestReason = requestReason(request);
+        if (requestReason != null) {
+            return Verdict.no(requestReason);
         }
         if (response.status() != 200 && response.status() != 206) {
             return Verdict.no(Reason.STATUS);

@@ -28,6 +28,9 @@ public final class TcpOptions {
     public int tsEcr;
     /** Number of SACK blocks present (0 to 4); their edges are not kept, recovery does not need them. */
     public int sackBlocks;
+    /** Offset of the SACK option's kind byte within the packet and its length, -1 and 0 when absent. */
+    public int sackOffset;
+    public int sackLength;
     /** Offset of the timestamp option's TSval field within the packet, -1 when absent. */
     public int tsValOffset;
 
@@ -39,6 +42,8 @@ public final class TcpOptions {
         tsVal = 0;
         tsEcr = 0;
         sackBlocks = 0;
+        sackOffset = -1;
+        sackLength = 0;
         tsValOffset = -1;
         return this;
     }
@@ -94,6 +99,8 @@ public final class TcpOptions {
                         return false;
                     }
                     sackBlocks = (len - 2) / 8;
+                    sackOffset = at;
+                    sackLength = len;
                 }
                 case KIND_TIMESTAMP -> {
                     if (len != 10) {

@@ -156,6 +156,38 @@ public final class TcpSegment {
         rewrite32(tsValOffset, tsVal, checksumPartial);
     }
 
+    /**
+     * Overwrites {@code length} bytes of the TCP header with NOP options (kind 1), e.g. to remove a
+     * SACK option whose blocks must not reach the peer, keeping the checksum right.
+     */
+    public void nopOut(int at, int length, boolean checksumPartial) {
+        int first = at - ((at - tcpOffset) & 1);
+        int end = at + length + ((at + length - tcpOffset) & 1);
+        long before = sumWords(first, end);
+        java.util.Arrays.fill(buf, at, at + length, (byte) TcpOptions.KIND_NOP);
+        if (checksumPartial) {
+            return;
+        }
+        long after = sumWords(first, end);
+        long sum = (~checksum() & 0xFFFF) + (~fold(before) & 0xFFFF) + fold(after);
+        Bytes.put16(buf, tcpOffset + 16, ~fold(sum) & 0xFFFF);
+    }
+
+    private long sumWords(int from, int to) {
+        long sum = 0;
+        for (int i = from; i < to; i += 2) {
+            sum += Bytes.u16(buf, i);
+        }
+        return sum;
+    }
+
+    private static int fold(long sum) {
+        while (sum >>> 16 != 0) {
+            sum = (sum & 0xFFFF) + (sum >>> 16);
+        }
+        return (int) sum;
+    }
+
     private void rewrite32(int at, int value, boolean checksumPartial) {
         rewrite16(at, value >>> 16, checksumPartial);
         rewrite16(at + 2, value & 0xFFFF, checksumPartial);

@@ -136,6 +136,30 @@ class TcpSegmentTest {
     }
 
     @Test
+    void removingASackOptionKeepsTheChecksumRight() {
+        // NOP NOP TS(10) NOP NOP SACK(2 blocks, 18): Linux's layout of an ACK with SACK blocks.
+        int[] opts = {1, 1, 8, 10, 0, 0, 0, 9, 0, 0, 0, 7, 1, 1, 5, 18,
+            0, 0, 1, 0, 0, 0, 2, 0, 0xAB, 0xCD, 0xEF, 0x01, 0x12, 0x34, 0x56, 0x78};
+        byte[] p = Packets.segment().options(opts).build();
+        segment.wrap(p, 0, p.length);
+        options.parse(segment);
+        assertThat(options.sackBlocks).isEqualTo(2);
+
+        segment.nopOut(options.sackOffset, options.sackLength, false);
+
+        assertThat(segment.checksum()).isEqualTo(segment.computeChecksum());
+        assertThat(options.parse(segment)).isTrue();
+        assertThat(options.sackBlocks).isZero();
+        assertThat(options.tsVal).isEqualTo(9); // the timestamp is untouched
+        // At an odd offset, too.
+        byte[] odd = Packets.segment().options(1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2, 0).build();
+        segment.wrap(odd, 0, odd.length);
+        options.parse(segment);
+        segment.nopOut(options.sackOffset, options.sackLength, false);
+        assertThat(segment.checksum()).isEqualTo(segment.computeChecksum());
+    }
+
+    @Test
     void aPartialChecksumIsLeftForTheKernelToFinish() {
         byte[] p = Packets.segment().ack(5).build();
         segment.wrap(p, 0, p.length);

@@ -1,0 +1,71 @@
+package io.trods.agent.engine;
+
+import io.trods.agent.flow.FlowKey;
+import io.trods.agent.http.RequestHead;
+
+/** What the agent knows of one connection to the local web server; owned by {@link FlowEngine}. */
+final class Flow {
+
+    /** Where the connection stands; decides what outgoing acknowledgements may say. */
+    enum Phase {
+        /** SYN seen, SYN-ACK not yet. */
+        HANDSHAKE,
+        /** Collecting a request; none of its bytes may be acknowledged. */
+        AWAIT_REQUEST,
+        /** The request is complete; its response has not started; still nothing acknowledged. */
+        AWAIT_RESPONSE,
+        /** The response is protected: saved, and the request's last byte withheld. */
+        STREAMING,
+        /** The client has the whole response; nothing withheld until the next request. */
+        IDLE,
+    }
+
+    final FlowKey key;
+    Phase phase = Phase.HANDSHAKE;
+
+    int clientIsn;
+    int clientMss = -1;
+    int clientWindowScale = -1;
+    boolean clientSack;
+    boolean clientTimestamps;
+    int serverWindowScale = -1;
+    boolean sackPermitted;
+    boolean timestamps;
+
+    int requestStart;
+    byte[] request = new byte[512];
+    int requestLength;
+    RequestHead requestHead;
+
+    /** Sequence number after the last byte the server sent. */
+    int serverNext;
+    int responseStart;
+    /** Server sequence number after the response's last body byte. */
+    int bodyEnd;
+    /** A record of this flow is in the store. */
+    boolean saved;
+    long lastSeenNanos;
+
+    Flow(FlowKey key) {
+        this.key = key;
+    }
+
+    int requestEnd() {
+        return requestStart + requestLength;
+    }
+
+    void append(byte[] src, int offset, int length) {
+        if (requestLength + length > request.length) {
+            request = java.util.Arrays.copyOf(request, Math.max(request.length * 2, requestLength + length));
+        }
+        System.arraycopy(src, offset, request, requestLength, length);
+        requestLength += length;
+    }
+
+    void startRequest(int seq) {
+        requestStart = seq;
+        requestLength = 0;
+        requestHead = null;
+        phase = Phase.AWAIT_REQUEST;
+    }
+}

@@ -1,0 +1,290 @@
+package io.trods.agent.engine;
+
+import io.trods.agent.engine.EngineListener.Unprotected;
+import io.trods.agent.flow.FlowKey;
+import io.trods.agent.flow.FlowRecord;
+import io.trods.agent.flow.FlowStore;
+import io.trods.agent.flow.StoreUnavailableException;
+import io.trods.agent.http.MalformedHttpException;
+import io.trods.agent.http.Recoverability;
+import io.trods.agent.http.RequestHead;
+import io.trods.agent.http.ResponseHead;
+import io.trods.agent.packet.SeqNum;
+import io.trods.agent.packet.TcpOptions;
+import io.trods.agent.packet.TcpSegment;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * The normal path of the agent, one decision per segment of the local web server's connections:
+ * learn the handshake, collect the request, find the response head, save the record before the
+ * response's first byte leaves (write-ahead), and keep the request's last byte unacknowledged while
+ * the response streams (the coerced retransmission of the paper). Pure logic: segments in, verdicts
+ * out, the store behind an interface. Not thread-safe: one queue thread owns it.
+ *
+ * <p>Acknowledgements the server's kernel sends are capped: while a request is being collected or
+ * its response has not been saved, at the request's first byte (a survivor then receives the whole
+ * request again); while a saved response streams, at the request's last byte. SACK blocks of capped
+ * segments are removed, or they would tell the client that its withheld byte arrived.
+ */
+public final class FlowEngine {
+
+    /** Accept the segment as it is. */
+    public static final int PASS = 0;
+    /** Accept the segment, whose bytes were rewritten in place. */
+    public static final int PASS_REWRITTEN = 1;
+    /** Accept it and stop queueing this connection: nothing more to do for it in user space. */
+    public static final int PASS_AND_FORGET = 2;
+
+    private final Map<Long, Flow> flows = new HashMap<>();
+    private final FlowStore store;
+    private final String serverId;
+    private final int maxFlows;
+    private final LongSupplier nanoClock;
+    private final LongSupplier wallClock;
+    private final EngineListener listener;
+    private final TcpOptions options = new TcpOptions();
+
+    public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
+            EngineListener listener) {
+        this.store = store;
+        this.serverId = serverId;
+        this.maxFlows = maxFlows;
+        this.nanoClock = nanoClock;
+        this.wallClock = wallClock;
+        this.listener = listener;
+    }
+
+    public int trackedFlows() {
+        return flows.size();
+    }
+
+    /** A segment from a client to the local web server. */
+    public int onClientSegment(TcpSegment seg) {
+        long id = FlowKey.packed(seg.srcAddress(), seg.srcPort(), seg.dstPort());
+        Flow flow = flows.get(id);
+        if (seg.has(TcpSegment.SYN) && !seg.has(TcpSegment.ACK)) {
+            return open(seg, id, flow);
+        }
+        if (flow == null) {
+            listener.responseUnprotected(FlowKey.ofClientSegment(seg), Unprotected.UNTRACKED);
+            return PASS_AND_FORGET; // older than the agent, or not tracked: the kernel's business
+        }
+        flow.lastSeenNanos = nanoClock.getAsLong();
+        if (seg.has(TcpSegment.RST) || seg.has(TcpSegment.FIN) && flow.phase != Flow.Phase.STREAMING) {
+            return close(flow);
+        }
+        if (flow.phase == Flow.Phase.STREAMING && seg.has(TcpSegment.ACK)
+                && !SeqNum.before(seg.ack(), flow.bodyEnd)) {
+            flow.phase = Flow.Phase.IDLE; // the client has it all: nothing to withhold any more
+        }
+        int length = seg.payloadLength();
+        if (length == 0) {
+            return PASS;
+        }
+        return switch (flow.phase) {
+            case HANDSHAKE -> PASS;
+            case IDLE -> {
+                flow.startRequest(seg.seq());
+                yield collectRequest(flow, seg);
+            }
+            case AWAIT_REQUEST -> collectRequest(flow, seg);
+            case AWAIT_RESPONSE, STREAMING -> {
+                if (SeqNum.after(seg.seqEnd(), flow.requestEnd())) {
+                    yield forget(flow, Unprotected.PIPELINED); // another request before this response ended
+                }
+                yield PASS; // a retransmission of request bytes, such as the withheld one
+            }
+        };
+    }
+
+    private int open(TcpSegment seg, long id, Flow previous) {
+        if (previous != null) {
+            forget(previous, null);
+        }
+        FlowKey key = FlowKey.ofClientSegment(seg);
+        if (flows.size() >= maxFlows) {
+            listener.responseUnprotected(key, Unprotected.TABLE_FULL);
+            return PASS_AND_FORGET;
+        }
+        Flow flow = new Flow(key);
+        flow.clientIsn = seg.seq();
+        if (options.parse(seg)) {
+            flow.clientMss = options.mss;
+            flow.clientWindowScale = options.windowScale;
+            flow.clientSack = options.sackPermitted;
+            flow.clientTimestamps = options.hasTimestamp;
+        }
+        flow.lastSeenNanos = nanoClock.getAsLong();
+        flows.put(id, flow);
+        listener.flowOpened(key);
+        return PASS;
+    }
+
+    private int collectRequest(Flow flow, TcpSegment seg) {
+        int skip = SeqNum.diff(flow.requestEnd(), seg.seq());
+        int length = seg.payloadLength();
+        if (skip < 0 || skip >= length) {
+            return PASS; // a gap (its bytes come again: none is acknowledged) or nothing new
+        }
+        flow.append(seg.buffer(), seg.payloadOffset() + skip, length - skip);
+        RequestHead head;
+        try {
+            head = RequestHead.parse(flow.request, 0, flow.requestLength);
+        } catch (MalformedHttpException e) {
+            return forget(flow, flow.requestLength >= 16 * 1024 ? Unprotected.REQUEST_TOO_LARGE
+                    : Unprotected.MALFORMED_REQUEST);
+        }
+        if (head == null) {
+            return PASS;
+        }
+        if (head.length() != flow.requestLength) {
+            return forget(flow, Unprotected.PIPELINED);
+        }
+        Recoverability.Reason reason = Recoverability.requestReason(head);
+        if (reason != null) {
+            return forget(flow, reason);
+        }
+        flow.requestHead = head;
+        flow.responseStart = flow.serverNext;
+        flow.phase = Flow.Phase.AWAIT_RESPONSE;
+        return PASS;
+    }
+
+    /**
+     * A segment from the local web server to a client.
+     *
+     * @param checksumPartial the kernel will finish the checksum (locally generated, offloaded)
+     */
+    public int onServerSegment(TcpSegment seg, boolean checksumPartial) {
+        long id = FlowKey.packed(seg.dstAddress(), seg.dstPort(), seg.srcPort());
+        Flow flow = flows.get(id);
+        if (flow == null) {
+            return PASS_AND_FORGET;
+        }
+        flow.lastSeenNanos = nanoClock.getAsLong();
+        if (seg.has(TcpSegment.RST)) {
+            return close(flow);
+        }
+        if (seg.has(TcpSegment.SYN)) {
+            return synAck(flow, seg);
+        }
+        if (flow.phase == Flow.Phase.AWAIT_RESPONSE && seg.payloadLength() > 0 && seg.seq() == flow.responseStart) {
+            int verdict = responseStarts(flow, seg);
+            if (verdict == PASS_AND_FORGET) {
+                return verdict;
+            }
+        }
+        if (SeqNum.after(seg.seqEnd(), flow.serverNext)) {
+            flow.serverNext = seg.seqEnd();
+        }
+        return cap(flow, seg, checksumPartial);
+    }
+
+    private int synAck(Flow flow, TcpSegment seg) {
+        if (!options.parse(seg)) {
+            return forget(flow, Unprotected.UNTRACKED);
+        }
+        boolean scaling = flow.clientWindowScale >= 0 && options.windowScale >= 0;
+        flow.serverWindowScale = scaling ? options.windowScale : -1;
+        flow.clientWindowScale = scaling ? flow.clientWindowScale : -1;
+        flow.sackPermitted = flow.clientSack && options.sackPermitted;
+        flow.timestamps = flow.clientTimestamps && options.hasTimestamp;
+        flow.serverNext = seg.seq() + 1;
+        flow.startRequest(flow.clientIsn + 1);
+        return PASS;
+    }
+
+    private int responseStarts(Flow flow, TcpSegment seg) {
+        ResponseHead head;
+        try {
+            head = ResponseHead.parse(seg.buffer(), seg.payloadOffset(), seg.payloadOffset() + seg.payloadLength());
+        } catch (MalformedHttpException e) {
+            return forget(flow, Unprotected.MALFORMED_RESPONSE);
+        }
+        if (head == null) {
+            return forget(flow, Unprotected.RESPONSE_HEAD_SPLIT);
+        }
+        Recoverability.Verdict verdict = Recoverability.assess(flow.requestHead, head);
+        if (!verdict.protectable()) {
+            return forget(flow, verdict.reason());
+        }
+        byte[] responseHead = Arrays.copyOfRange(seg.buffer(), seg.payloadOffset(), seg.payloadOffset() + head.length());
+        FlowRecord record = new FlowRecord(flow.key, serverId, flow.clientMss, flow.clientWindowScale,
+                flow.serverWindowScale, flow.sackPermitted, flow.timestamps, flow.requestStart,
+                Arrays.copyOf(flow.request, flow.requestLength), flow.responseStart, responseHead,
+                wallClock.getAsLong());
+        long start = nanoClock.getAsLong();
+        try {
+            store.save(record); // write-ahead: this segment leaves only after the record is durable
+        } catch (StoreUnavailableException e) {
+            listener.saveFailed(flow.key, e);
+            return forget(flow, Unprotected.STORE_UNAVAILABLE);
+        }
+        flow.saved = true;
+        flow.bodyEnd = record.objectIsn() + (int) (verdict.last() - verdict.first() + 1);
+        flow.phase = Flow.Phase.STREAMING;
+        listener.responseProtected(flow.key, nanoClock.getAsLong() - start);
+        return PASS;
+    }
+
+    /** Keeps the server's acknowledgement at or below what the phase allows. */
+    private int cap(Flow flow, TcpSegment seg, boolean checksumPartial) {
+        int limit;
+        switch (flow.phase) {
+            case AWAIT_REQUEST, AWAIT_RESPONSE -> limit = flow.requestStart;
+            case STREAMING -> limit = flow.requestEnd() - 1;
+            default -> {
+                return PASS;
+            }
+        }
+        if (!seg.has(TcpSegment.ACK) || !SeqNum.after(seg.ack(), limit)) {
+            return PASS;
+        }
+        seg.setAck(limit, checksumPartial);
+        if (options.parse(seg) && options.sackOffset >= 0) {
+            seg.nopOut(options.sackOffset, options.sackLength, checksumPartial);
+        }
+        return PASS_REWRITTEN;
+    }
+
+    private int close(Flow flow) {
+        forget(flow, null);
+        return PASS_AND_FORGET;
+    }
+
+    /** Stops tracking a flow and removes its record; with a reason, counts it as unprotected. */
+    private int forget(Flow flow, Enum<?> reason) {
+        flows.remove(flow.key.packed());
+        if (reason != null) {
+            listener.responseUnprotected(flow.key, reason);
+        }
+        if (flow.saved) {
+            try {
+                store.delete(flow.key, serverId);
+            } catch (StoreUnavailableException e) {
+                listener.saveFailed(flow.key, e); // the record's expiry removes it later
+            }
+        }
+        listener.flowClosed(flow.key);
+        return PASS_AND_FORGET;
+    }
+
+    /** Drops flows without a segment for {@code idleNanos}; returns how many. */
+    public int sweep(long idleNanos) {
+        long now = nanoClock.getAsLong();
+        int removed = 0;
+        for (Iterator<Flow> it = flows.values().iterator(); it.hasNext(); ) {
+            Flow flow = it.next();
+            if (now - flow.lastSeenNanos > idleNanos) {
+                it.remove();
+                removed++;
+                listener.flowClosed(flow.key);
+            }
+        }
+        return removed;
+    }
+}

@@ -1,0 +1,271 @@
+package io.trods.agent.engine;
+
+import static io.trods.agent.engine.FlowEngine.PASS;
+import static io.trods.agent.engine.FlowEngine.PASS_AND_FORGET;
+import static io.trods.agent.engine.FlowEngine.PASS_REWRITTEN;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trods.agent.flow.FlowKey;
+import io.trods.agent.flow.FlowRecord;
+import io.trods.agent.flow.InMemoryFlowStore;
+import io.trods.agent.http.Recoverability;
+import io.trods.agent.packet.TcpOptions;
+import io.trods.agent.packet.TcpSegment;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** One connection at a time, segment by segment, as the queue hands them over. */
+class FlowEngineTest {
+
+    static final int CLIENT = 0xC6120002;
+    static final int SERVER = 0xC613000B;
+    static final int CLIENT_ISN = 0xFFFF_FF00; // the request wraps around 2^32
+    static final int SERVER_ISN = 0x1000;
+    static final String REQUEST = "GET /obj/1M.bin HTTP/1.1\r\nHost: 198.18.0.10\r\nAccept: */*\r\n\r\n";
+    static final String HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 5000\r\nETag: \"6b-1\"\r\n\r\n";
+
+    final InMemoryFlowStore store = new InMemoryFlowStore();
+    final List<String> events = new ArrayList<>();
+    final FlowEngine engine = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L,
+            new EngineListener() {
+                @Override
+                public void responseProtected(FlowKey key, long saveNanos) {
+                    events.add("protected");
+                }
+
+                @Override
+                public void responseUnprotected(FlowKey key, Enum<?> reason) {
+                    events.add("unprotected " + reason);
+                }
+            });
+    final TcpSegment seg = new TcpSegment();
+    int clientPort = 40000;
+
+    // --- segment builders ------------------------------------------------------------------------
+
+    byte[] segment(boolean fromClient, int seq, int ack, int flags, byte[] options, byte[] payload) {
+        int tcpLength = 20 + options.length + payload.length;
+        ByteBuffer p = ByteBuffer.allocate(20 + tcpLength);
+        p.put((byte) 0x45).put((byte) 0).putShort((short) (20 + tcpLength)).putInt(0).put((byte) 64).put((byte) 6)
+                .putShort((short) 0).putInt(fromClient ? CLIENT : SERVER).putInt(fromClient ? SERVER : CLIENT);
+        p.putShort((short) (fromClient ? clientPort : 80)).putShort((short) (fromClient ? 80 : clientPort))
+                .putInt(seq).putInt(ack).put((byte) ((20 + options.length) / 4 << 4)).put((byte) flags)
+                .putShort((short) 502).putShort((short) 0).putShort((short) 0).put(options).put(payload);
+        byte[] bytes = p.array();
+        seg.wrap(bytes, 0, bytes.length);
+        ByteBuffer.wrap(bytes).putShort(36, (short) seg.computeChecksum());
+        return bytes;
+    }
+
+    static byte[] ascii(String s) {
+        return s.getBytes(StandardCharsets.ISO_8859_1);
+    }
+
+    static final byte[] NO_OPTIONS = new byte[0];
+    static final byte[] SYN_OPTIONS = {2, 4, 0x05, (byte) 0xB4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 0, 1, 3, 3, 7};
+    static final byte[] SYNACK_OPTIONS = {2, 4, 0x05, (byte) 0xB4, 4, 2, 8, 10, 0, 0, 0, 2, 0, 0, 0, 1, 1, 3, 3, 9};
+    /** NOP NOP SACK with one block: what a server's duplicate ACK carries for the withheld byte. */
+    static final byte[] SACK_OPTIONS = {1, 1, 5, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+
+    int client(int seq, int ack, int flags, byte[] payload) {
+        byte[] b = segment(true, seq, ack, flags, NO_OPTIONS, payload);
+        seg.wrap(b, 0, b.length);
+        return engine.onClientSegment(seg);
+    }
+
+    int server(int seq, int ack, int flags, byte[] options, byte[] payload) {
+        byte[] b = segment(false, seq, ack, flags, options, payload);
+        seg.wrap(b, 0, b.length);
+        return engine.onServerSegment(seg, false);
+    }
+
+    int requestEnd() {
+        return CLIENT_ISN + 1 + REQUEST.length();
+    }
+
+    void handshake() {
+        byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
+        seg.wrap(syn, 0, syn.length);
+        assertThat(engine.onClientSegment(seg)).isEqualTo(PASS);
+        assertThat(server(SERVER_ISN, CLIENT_ISN + 1, TcpSegment.SYN | TcpSegment.ACK, SYNACK_OPTIONS, NO_OPTIONS))
+                .isEqualTo(PASS);
+    }
+
+    /** Request in two segments, the server's ACK of it, then the response head with body bytes. */
+    int requestAndResponseStart(String head) {
+        byte[] request = ascii(REQUEST);
+        client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, java.util.Arrays.copyOf(request, 10));
+        client(CLIENT_ISN + 11, SERVER_ISN + 1, TcpSegment.ACK | TcpSegment.PSH,
+                java.util.Arrays.copyOfRange(request, 10, request.length));
+        // The kernel acknowledges the request before the response: nothing of it may be acknowledged yet.
+        assertThat(server(SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, NO_OPTIONS)).isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).isEqualTo(CLIENT_ISN + 1);
+        return server(SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(head + "body!"));
+    }
+
+    // --- tests -------------------------------------------------------------------------------------
+
+    @Test
+    void savesBeforeTheFirstResponseByteAndWithholdsTheLastRequestByte() {
+        handshake();
+
+        int verdict = requestAndResponseStart(HEAD);
+
+        assertThat(verdict).isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).as("the withheld byte").isEqualTo(requestEnd() - 1);
+        assertThat(seg.checksum()).isEqualTo(seg.computeChecksum());
+        FlowRecord saved = store.records.get(new FlowKey(CLIENT, clientPort, 80));
+        assertThat(saved).isNotNull();
+        assertThat(saved.server()).isEqualTo("server1");
+        assertThat(new String(saved.request(), StandardCharsets.ISO_8859_1)).isEqualTo(REQUEST);
+        assertThat(new String(saved.responseHead(), StandardCharsets.ISO_8859_1)).isEqualTo(HEAD);
+        assertThat(saved.requestStart()).isEqualTo(CLIENT_ISN + 1);
+        assertThat(saved.responseStart()).isEqualTo(SERVER_ISN + 1);
+        assertThat(saved.objectIsn()).isEqualTo(SERVER_ISN + 1 + HEAD.length());
+        assertThat(saved.clientMss()).isEqualTo(1460);
+        assertThat(saved.clientWindowScale()).isEqualTo(7);
+        assertThat(saved.serverWindowScale()).isEqualTo(9);
+        assertThat(saved.sackPermitted()).isTrue();
+        assertThat(saved.timestamps()).isTrue();
+        assertThat(store.log).containsExactly("save " + saved.key());
+        assertThat(events).containsExactly("protected");
+    }
+
+    @Test
+    void keepsWithholdingAndStripsSackBlocksWhileTheResponseStreams() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        int next = SERVER_ISN + 1 + HEAD.length() + 5;
+
+        // The client retransmits the withheld byte; the kernel answers with a D-SACK for it.
+        assertThat(client(requestEnd() - 1, next, TcpSegment.ACK, ascii("\n"))).isEqualTo(PASS);
+        assertThat(server(next, requestEnd(), TcpSegment.ACK, SACK_OPTIONS, new byte[1000])).isEqualTo(PASS_REWRITTEN);
+
+        assertThat(seg.ack()).isEqualTo(requestEnd() - 1);
+        TcpOptions options = new TcpOptions();
+        assertThat(options.parse(seg)).isTrue();
+        assertThat(options.sackBlocks).isZero();
+        assertThat(seg.checksum()).isEqualTo(seg.computeChecksum());
+    }
+
+    @Test
+    void releasesWhenTheClientHasTheWholeResponseAndProtectsTheNextRequest() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        int bodyEnd = SERVER_ISN + 1 + HEAD.length() + 5000;
+
+        assertThat(client(requestEnd() - 1, bodyEnd, TcpSegment.ACK, NO_OPTIONS)).isEqualTo(PASS);
+        // Idle: the kernel's acknowledgement goes out as it is.
+        assertThat(server(bodyEnd, requestEnd(), TcpSegment.ACK, NO_OPTIONS, NO_OPTIONS)).isEqualTo(PASS);
+        assertThat(seg.ack()).isEqualTo(requestEnd());
+
+        // Keep-alive: a second request is collected and protected in turn.
+        String second = "GET /obj/1K.bin HTTP/1.1\r\nHost: v\r\n\r\n";
+        assertThat(client(requestEnd(), bodyEnd, TcpSegment.ACK, ascii(second))).isEqualTo(PASS);
+        String head2 = "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nETag: \"x\"\r\n\r\n";
+        assertThat(server(bodyEnd, requestEnd() + second.length(), TcpSegment.ACK, NO_OPTIONS, ascii(head2)))
+                .isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).isEqualTo(requestEnd() + second.length() - 1);
+        FlowRecord saved = store.records.get(new FlowKey(CLIENT, clientPort, 80));
+        assertThat(saved.requestStart()).isEqualTo(requestEnd());
+        assertThat(saved.responseStart()).isEqualTo(bodyEnd);
+        assertThat(events).containsExactly("protected", "protected");
+    }
+
+    @Test
+    void unrecoverableResponsesAreLeftAloneAndNothingIsSaved() {
+        String[] heads = {
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 153\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 9\r\n\r\n",
+            "HTTP/1.1 304 Not Modified\r\nETag: \"a\"\r\n\r\n",
+        };
+        for (String head : heads) {
+            clientPort++;
+            handshake();
+            assertThat(requestAndResponseStart(head)).as(head).isEqualTo(PASS_AND_FORGET);
+            // Forgotten: whatever comes next is not touched.
+            assertThat(server(SERVER_ISN + 100, requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[10]))
+                    .isEqualTo(PASS_AND_FORGET);
+            assertThat(seg.ack()).isEqualTo(requestEnd());
+        }
+        assertThat(store.records).isEmpty();
+        assertThat(store.log).isEmpty();
+        assertThat(events).containsExactly("unprotected " + Recoverability.Reason.STATUS,
+                "unprotected " + Recoverability.Reason.TRANSFER_ENCODED,
+                "unprotected " + Recoverability.Reason.CONTENT_ENCODED,
+                "unprotected " + Recoverability.Reason.STATUS);
+        assertThat(engine.trackedFlows()).isZero();
+    }
+
+    @Test
+    void headRequestsAreReleasedAsSoonAsTheRequestIsComplete() {
+        handshake();
+        String head = "HEAD /obj/1M.bin HTTP/1.1\r\nHost: v\r\n\r\n";
+        assertThat(client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, ascii(head))).isEqualTo(PASS_AND_FORGET);
+        assertThat(events).containsExactly("unprotected " + Recoverability.Reason.METHOD_NOT_GET);
+    }
+
+    @Test
+    void aStoreOutageLeavesTheFlowUnprotectedAndFlowing() {
+        store.down = true;
+        handshake();
+
+        assertThat(requestAndResponseStart(HEAD)).isEqualTo(PASS_AND_FORGET);
+
+        assertThat(seg.ack()).as("nothing withheld: the kernel's ACK leaves as it is").isEqualTo(requestEnd());
+        assertThat(events).containsExactly("unprotected " + EngineListener.Unprotected.STORE_UNAVAILABLE);
+        assertThat(engine.trackedFlows()).isZero();
+    }
+
+    @Test
+    void pipelinedAndMalformedRequestsAreNotProtected() {
+        handshake();
+        String two = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n";
+        assertThat(client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, ascii(two))).isEqualTo(PASS_AND_FORGET);
+        clientPort++;
+        handshake();
+        assertThat(client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, ascii("\u0016\u0003\u0001 TLS?\r\n\r\n")))
+                .isEqualTo(PASS_AND_FORGET);
+        assertThat(events).containsExactly("unprotected " + EngineListener.Unprotected.PIPELINED,
+                "unprotected " + EngineListener.Unprotected.MALFORMED_REQUEST);
+    }
+
+    @Test
+    void aResetRemovesTheRecord() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        assertThat(store.records).hasSize(1);
+
+        assertThat(client(requestEnd(), SERVER_ISN + 10, TcpSegment.RST, NO_OPTIONS)).isEqualTo(PASS_AND_FORGET);
+
+        assertThat(store.records).isEmpty();
+        assertThat(store.index.get("server1")).isEmpty();
+        assertThat(engine.trackedFlows()).isZero();
+    }
+
+    @Test
+    void flowsOlderThanTheAgentAreHandedBackToTheKernel() {
+        assertThat(client(5, 6, TcpSegment.ACK, ascii("GET / HTTP/1.1\r\n\r\n"))).isEqualTo(PASS_AND_FORGET);
+        assertThat(server(6, 30, TcpSegment.ACK, NO_OPTIONS, ascii(HEAD))).isEqualTo(PASS_AND_FORGET);
+        assertThat(store.log).isEmpty();
+    }
+
+    @Test
+    void aFullTableProtectsNoMoreFlowsButLetsThemThrough() {
+        FlowEngine small = new FlowEngine(store, "s", 1, System::nanoTime, () -> 0L, new EngineListener() {
+        });
+        byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
+        seg.wrap(syn, 0, syn.length);
+        assertThat(small.onClientSegment(seg)).isEqualTo(PASS);
+        clientPort++;
+        syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
+        seg.wrap(syn, 0, syn.length);
+        assertThat(small.onClientSegment(seg)).isEqualTo(PASS_AND_FORGET);
+        assertThat(small.trackedFlows()).isEqualTo(1);
+        assertThat(small.sweep(-1)).isEqualTo(1);
+    }
+}

@@ -1,0 +1,56 @@
+package io.trods.agent.flow;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/** A FlowStore that behaves like the Redis one, in memory, with a switch to simulate an outage. */
+public final class InMemoryFlowStore implements FlowStore {
+
+    public final Map<FlowKey, FlowRecord> records = new HashMap<>();
+    public final Map<String, Set<FlowKey>> index = new HashMap<>();
+    public final List<String> log = new ArrayList<>();
+    public boolean down;
+
+    private void check(String what) {
+        log.add(what);
+        if (down) {
+            throw new StoreUnavailableException("store down: " + what, null);
+        }
+    }
+
+    @Override
+    public void save(FlowRecord record) {
+        check("save " + record.key());
+        records.put(record.key(), record);
+        index.computeIfAbsent(record.server(), s -> new HashSet<>()).add(record.key());
+    }
+
+    @Override
+    public Optional<FlowRecord> find(FlowKey key) {
+        check("find " + key);
+        return Optional.ofNullable(records.get(key));
+    }
+
+    @Override
+    public void delete(FlowKey key, String server) {
+        check("delete " + key);
+        records.remove(key);
+        index.getOrDefault(server, new HashSet<>()).remove(key);
+    }
+
+    @Override
+    public List<FlowKey> flowsOf(String server) {
+        check("flowsOf " + server);
+        return new ArrayList<>(index.getOrDefault(server, Set.of()));
+    }
+
+    @Override
+    public boolean reachable() {
+        return !down;
+    }
+}
