@@ -273,6 +273,42 @@ public final class FlowEngine {
         return PASS_AND_FORGET;
     }
 
+    /**
+     * Takes over a recovered connection as a protected, streaming one, before its recreated socket
+     * sends anything: the recreated socket's segments are capped like the original server's were,
+     * so the same download survives a second failure.
+     */
+    public void adopt(RecoveryPlan plan) {
+        FlowRecord record = plan.record();
+        Flow flow = new Flow(record.key());
+        flow.clientMss = record.clientMss();
+        flow.clientWindowScale = record.clientWindowScale();
+        flow.serverWindowScale = record.serverWindowScale();
+        flow.sackPermitted = record.sackPermitted();
+        flow.timestamps = record.timestamps();
+        flow.startRequest(record.requestStart());
+        flow.append(record.request(), 0, record.request().length);
+        flow.responseStart = record.responseStart();
+        flow.bodyEnd = plan.bodyEnd();
+        flow.serverNext = plan.sendSeq();
+        flow.saved = true;
+        flow.phase = Flow.Phase.STREAMING;
+        flow.lastSeenNanos = nanoClock.getAsLong();
+        Flow previous = flows.put(record.key().packed(), flow);
+        if (previous != null) {
+            listener.flowClosed(previous.key);
+        }
+        listener.flowOpened(record.key());
+    }
+
+    /** Forgets an adopted flow whose recovery did not happen (the record stays for another try). */
+    public void abandon(FlowKey key) {
+        Flow flow = flows.remove(key.packed());
+        if (flow != null) {
+            listener.flowClosed(key);
+        }
+    }
+
     /** Drops flows without a segment for {@code idleNanos}; returns how many. */
     public int sweep(long idleNanos) {
         long now = nanoClock.getAsLong();

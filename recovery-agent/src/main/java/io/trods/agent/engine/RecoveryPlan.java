@@ -43,6 +43,11 @@ public record RecoveryPlan(FlowRecord record, int sendSeq, int recvSeq, byte[] h
         }
     }
 
+    /** Server sequence number just after the response's last body byte. */
+    public int bodyEnd() {
+        return sendSeq + headToReplay.length + (int) remaining();
+    }
+
     /** Body bytes still to send. */
     public long remaining() {
         return last - first + 1;

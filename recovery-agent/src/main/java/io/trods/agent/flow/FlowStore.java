@@ -16,6 +16,9 @@ public interface FlowStore {
 
     Optional<FlowRecord> find(FlowKey key);
 
+    /** Saves a record now carried by another server and takes it out of the previous one's index. */
+    void moved(FlowRecord record, String previousServer);
+
     /** Removes a record and its index entry; absent records are fine. */
     void delete(FlowKey key, String server);
 

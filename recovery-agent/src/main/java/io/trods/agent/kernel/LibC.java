@@ -25,6 +25,17 @@ final class LibC {
 
     static final int SOL_SOCKET = 1;
     static final int SO_REUSEADDR = 2;
+    static final int SO_RCVBUFFORCE = 33;
+    static final int SO_RCVTIMEO = 20;
+    static final int SO_LINGER = 13;
+
+    static final int AF_NETLINK = 16;
+    static final int SOCK_RAW = 3;
+    static final int NETLINK_NETFILTER = 12;
+    static final int SOL_NETLINK = 270;
+    static final int NETLINK_NO_ENOBUFS = 5;
+    static final int EAGAIN = 11;
+    static final int ENOBUFS = 105;
 
     static final int SOL_TCP = 6;
     static final int TCP_MAXSEG = 2;
@@ -82,6 +93,10 @@ final class LibC {
     static native long read(int fd, long buffer, long count);
 
     static native int close(int fd);
+
+    static native long send(int fd, long buffer, long count, int flags);
+
+    static native long recv(int fd, long buffer, long count, int flags);
 
     static native int setns(int fd, int nstype);
 

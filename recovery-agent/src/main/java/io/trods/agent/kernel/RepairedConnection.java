@@ -103,6 +103,20 @@ public final class RepairedConnection implements Closeable {
         }
     }
 
+    /**
+     * Aborts the connection with a RST, as a server without TRODS would have: the answer to any
+     * doubt about the bytes (BRIEF rule 2), never a splice of different ones.
+     */
+    public void reset() throws KernelCallException {
+        if (closed.compareAndSet(false, true)) {
+            int[] lingerZero = {1, 0}; // struct linger {l_onoff = 1, l_linger = 0}: close sends RST
+            LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_LINGER, lingerZero, 2 * Integer.BYTES);
+            if (LibC.close(fd) < 0) {
+                throw KernelCallException.last("close");
+            }
+        }
+    }
+
     /** Drops the connection without a packet, as {@link TcpRepair#discard(int)}. */
     public void discard() throws KernelCallException {
         if (closed.compareAndSet(false, true)) {

@@ -66,6 +66,20 @@ public final class RedisFlowStore implements FlowStore {
     }
 
     @Override
+    public void moved(FlowRecord record, String previousServer) {
+        byte[] key = key(record.key());
+        byte[] value = FlowRecordCodec.encode(record);
+        byte[] index = indexKey(record.server());
+        call(() -> redis.executePipelined((RedisCallback<Object>) c -> {
+            c.stringCommands().set(key, value, Expiration.from(ttl), SetOption.upsert());
+            c.setCommands().sAdd(index, key);
+            c.keyCommands().pExpire(index, ttl.toMillis());
+            c.setCommands().sRem(indexKey(previousServer), key);
+            return null;
+        }), "move " + record.key());
+    }
+
+    @Override
     public Optional<FlowRecord> find(FlowKey key) {
         byte[] value = call(() -> redis.execute((RedisConnection c) -> c.stringCommands().get(key(key))), "find " + key);
         return value == null ? Optional.empty() : Optional.of(FlowRecordCodec.decode(value));

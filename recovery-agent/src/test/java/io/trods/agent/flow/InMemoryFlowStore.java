@@ -31,6 +31,12 @@ public final class InMemoryFlowStore implements FlowStore {
     }
 
     @Override
+    public void moved(FlowRecord record, String previousServer) {
+        save(record);
+        index.getOrDefault(previousServer, new HashSet<>()).remove(record.key());
+    }
+
+    @Override
     public Optional<FlowRecord> find(FlowKey key) {
         check("find " + key);
         return Optional.ofNullable(records.get(key));

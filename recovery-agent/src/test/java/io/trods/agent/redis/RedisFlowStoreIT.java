@@ -88,9 +88,7 @@ class RedisFlowStoreIT {
 
         // A survivor takes the flow over: the record moves to its index.
         FlowRecord moved = a.carriedBy("server2", 2L);
-        store.save(moved);
-        store.delete(a.key(), "server1");
-        store.save(moved);
+        store.moved(moved, "server1");
         assertThat(store.find(a.key())).contains(moved);
         assertThat(store.flowsOf("server1")).containsExactly(b.key());
         assertThat(store.flowsOf("server2")).contains(a.key());

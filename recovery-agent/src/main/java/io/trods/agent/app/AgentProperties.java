@@ -1,0 +1,58 @@
+package io.trods.agent.app;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+
+/**
+ * The agent's settings ({@code trods.agent.*}); the defaults suit one nginx on port 80 per host.
+ *
+ * @param serverId this server's name in the store's index (default: the host name)
+ * @param intercept whether to install the packet rules and bind the queues (off: a passive agent)
+ * @param servicePort the web server's port
+ * @param normalQueue NFQUEUE number of the normal path
+ * @param recoveryQueue NFQUEUE number of unknown flows
+ * @param upstreamHost where the local web server answers recovery's Range requests
+ * @param upstreamPort its port
+ * @param maxFlows connections tracked at once; beyond, new ones pass unprotected
+ * @param recordTtl how long a record outlives its last save if nobody deletes it
+ * @param idleFlow how long a tracked connection may stay silent before it is dropped from memory
+ * @param lookupsPerSecond store lookups for unknown packets, at most
+ * @param missMemory how long a lookup that found nothing is remembered
+ * @param recoveryThreads connections being streamed into at once, at most
+ */
+@ConfigurationProperties("trods.agent")
+public record AgentProperties(String serverId, boolean intercept, int servicePort, int normalQueue, int recoveryQueue,
+        String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
+        int lookupsPerSecond, Duration missMemory, int recoveryThreads) {
+
+    public AgentProperties {
+        if (serverId == null || serverId.isBlank()) {
+            serverId = hostName();
+        }
+        servicePort = servicePort == 0 ? 80 : servicePort;
+        recoveryQueue = recoveryQueue == 0 && normalQueue == 0 ? 1 : recoveryQueue;
+        upstreamHost = upstreamHost == null ? "127.0.0.1" : upstreamHost;
+        upstreamPort = upstreamPort == 0 ? servicePort : upstreamPort;
+        maxFlows = maxFlows == 0 ? 100_000 : maxFlows;
+        recordTtl = recordTtl == null ? Duration.ofHours(1) : recordTtl;
+        idleFlow = idleFlow == null ? Duration.ofMinutes(5) : idleFlow;
+        lookupsPerSecond = lookupsPerSecond == 0 ? 5_000 : lookupsPerSecond;
+        missMemory = missMemory == null ? Duration.ofSeconds(2) : missMemory;
+        recoveryThreads = recoveryThreads == 0 ? 512 : recoveryThreads;
+        if (normalQueue == recoveryQueue) {
+            throw new IllegalArgumentException("trods.agent.normal-queue and recovery-queue must differ");
+        }
+    }
+
+    private static String hostName() {
+        String name = System.getenv("HOSTNAME");
+        if (name != null && !name.isBlank()) {
+            return name;
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            return "unknown";
+        }
+    }
+}

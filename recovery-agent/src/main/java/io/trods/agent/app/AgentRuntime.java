@@ -1,0 +1,143 @@
+package io.trods.agent.app;
+
+import io.trods.agent.datapath.PacketLoop;
+import io.trods.agent.engine.FlowEngine;
+import io.trods.agent.flow.FlowStore;
+import io.trods.agent.kernel.InterceptionRules;
+import io.trods.agent.kernel.NfQueueSocket;
+import io.trods.agent.kernel.TcpRepair;
+import io.trods.agent.netlink.Nfqueue;
+import io.trods.agent.recovery.Recoverer;
+import io.trods.agent.recovery.Splicer;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * Starts and stops interception: rules in, queues bound, the packet thread running; and on stop
+ * the reverse, so that a stopped agent leaves the web server exactly as it found it. A killed agent
+ * leaves its rules, whose bypass lets all traffic through; the next start replaces them.
+ */
+public final class AgentRuntime implements SmartLifecycle {
+
+    private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
+
+    private final AgentProperties properties;
+    private final FlowStore store;
+    private final AgentMetrics metrics;
+    private final InterceptionRules rules;
+    private volatile PacketLoop loop;
+    private volatile FlowEngine engine;
+    private volatile String unavailable;
+    private NfQueueSocket socket;
+    private ExecutorService workers;
+    private Thread thread;
+
+    public AgentRuntime(AgentProperties properties, FlowStore store, AgentMetrics metrics) {
+        this.properties = properties;
+        this.store = store;
+        this.metrics = metrics;
+        this.rules = new InterceptionRules(properties.servicePort(), properties.normalQueue(), properties.recoveryQueue());
+    }
+
+    @Override
+    public synchronized void start() {
+        if (!properties.intercept()) {
+            unavailable = "interception is off (trods.agent.intercept=false)";
+            log.info(unavailable);
+            return;
+        }
+        if (!TcpRepair.isAvailable()) {
+            unavailable = "TCP_REPAIR is not available: " + TcpRepair.unavailabilityCause();
+            log.error("{}; not intercepting, traffic flows unprotected", unavailable);
+            return;
+        }
+        try {
+            engine = new FlowEngine(store, properties.serverId(), properties.maxFlows(), System::nanoTime,
+                    System::currentTimeMillis, metrics);
+            AtomicInteger n = new AtomicInteger();
+            workers = new ThreadPoolExecutor(0, properties.recoveryThreads(), 60, TimeUnit.SECONDS,
+                    new SynchronousQueue<>(), r -> {
+                        Thread t = new Thread(r, "trods-recovery-" + n.incrementAndGet());
+                        t.setDaemon(true);
+                        return t;
+                    });
+            Splicer splicer = new Splicer(new InetSocketAddress(properties.upstreamHost(), properties.upstreamPort()),
+                    1000, 10_000, metrics);
+            Recoverer recoverer = new Recoverer(store, engine, properties.serverId(), workers, splicer, metrics,
+                    System::nanoTime, properties.lookupsPerSecond(), properties.missMemory().toMillis());
+            socket = NfQueueSocket.open(new int[] {properties.normalQueue(), properties.recoveryQueue()}, 8192,
+                    Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_CONNTRACK | Nfqueue.FLAG_GSO, 200);
+            loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, properties.idleFlow().toSeconds());
+            thread = new Thread(loop, "trods-packets");
+            thread.setDaemon(true);
+            thread.start();
+            rules.apply(); // last: packets are queued only once someone listens
+            unavailable = null;
+            log.info("intercepting port {} (queues {} and {}) as {}", properties.servicePort(), properties.normalQueue(),
+                    properties.recoveryQueue(), properties.serverId());
+        } catch (Exception e) {
+            unavailable = "interception failed to start: " + e.getMessage();
+            log.error("{}; traffic flows unprotected", unavailable, e);
+            stop();
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        try {
+            rules.remove(); // first: from now on packets take the normal way
+        } catch (Exception e) {
+            log.warn("could not remove the interception rules: {}", e.getMessage());
+        }
+        if (loop != null) {
+            loop.stop();
+        }
+        if (socket != null) {
+            socket.close();
+        }
+        if (thread != null) {
+            try {
+                thread.join(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (workers != null) {
+            workers.shutdownNow();
+        }
+        loop = null;
+        socket = null;
+        thread = null;
+    }
+
+    @Override
+    public boolean isRunning() {
+        return loop != null && loop.running();
+    }
+
+    /** Why the agent is not intercepting, or null when it is. */
+    public String unavailable() {
+        return isRunning() ? null : unavailable == null ? "not started" : unavailable;
+    }
+
+    public boolean rulesApplied() {
+        return rules.applied();
+    }
+
+    public int trackedFlows() {
+        FlowEngine current = engine;
+        return current == null ? 0 : current.trackedFlows();
+    }
+
+    public long packets() {
+        PacketLoop current = loop;
+        return current == null ? 0 : current.packets();
+    }
+}

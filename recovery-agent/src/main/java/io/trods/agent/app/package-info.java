@@ -1,0 +1,2 @@
+/** The agent as a Spring Boot application: settings, wiring, lifecycle, health and metrics. */
+package io.trods.agent.app;

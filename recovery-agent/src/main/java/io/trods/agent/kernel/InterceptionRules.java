@@ -1,0 +1,110 @@
+package io.trods.agent.kernel;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The agent's packet-filter rules, which send the web server's packets to the agent's queues: two
+ * chains of the mangle table, written by one {@code iptables-restore} (all or nothing) and jumped to
+ * from INPUT and OUTPUT. iptables, not native nftables: this kernel has the xt NFQUEUE target and
+ * the xt socket match but not nftables' own queue expression (measured: "Could not process rule"),
+ * and Debian's iptables drives nf_tables through them anyway. Applying twice is harmless. Every queue
+ * rule has --queue-bypass: with no agent listening the packets flow on (fail-open).
+ *
+ * <ul>
+ *   <li>Connections the agent has let go carry {@link #FORGOTTEN_MARK} in conntrack and skip Java.
+ *   <li>Packets of connections with a local socket ("-m socket" without --nowildcard matches a
+ *       connection's socket, not the *:80 listener), and new connections' SYNs: the normal path.
+ *   <li>Any other packet to the port (a connection no local socket knows: a failed server's
+ *       client, routed here): the recovery queue, before the kernel would answer it with RST.
+ * </ul>
+ */
+public final class InterceptionRules {
+
+    static final String IN_CHAIN = "TRODS_IN";
+    static final String OUT_CHAIN = "TRODS_OUT";
+    /** "TR" and 1: set by the agent's verdicts on connections it no longer needs to see. */
+    public static final int FORGOTTEN_MARK = 0x54520001;
+
+    private final int port;
+    private final int normalQueue;
+    private final int recoveryQueue;
+
+    public InterceptionRules(int port, int normalQueue, int recoveryQueue) {
+        this.port = port;
+        this.normalQueue = normalQueue;
+        this.recoveryQueue = recoveryQueue;
+    }
+
+    /** The chains, as iptables-restore input; declaring a chain also empties it. */
+    public String render() {
+        return """
+                *mangle
+                :%1$s - [0:0]
+                :%2$s - [0:0]
+                -A %1$s -p tcp --dport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
+                -A %1$s -p tcp --dport %3$d -m socket -j NFQUEUE --queue-num %5$d --queue-bypass
+                -A %1$s -p tcp --dport %3$d --tcp-flags SYN,ACK,RST SYN -j NFQUEUE --queue-num %5$d --queue-bypass
+                -A %1$s -p tcp --dport %3$d -j NFQUEUE --queue-num %6$d --queue-bypass
+                -A %2$s -p tcp --sport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
+                -A %2$s -p tcp --sport %3$d -j NFQUEUE --queue-num %5$d --queue-bypass
+                COMMIT
+                """.formatted(IN_CHAIN, OUT_CHAIN, port, FORGOTTEN_MARK, normalQueue, recoveryQueue);
+    }
+
+    /** Installs (or replaces) the chains and makes sure each is jumped to exactly once. */
+    public void apply() throws IOException {
+        run(List.of("iptables-restore", "--noflush"), render(), true);
+        jump("INPUT", IN_CHAIN);
+        jump("OUTPUT", OUT_CHAIN);
+    }
+
+    private static void jump(String from, String to) throws IOException {
+        if (run(List.of("iptables", "-w", "-t", "mangle", "-C", from, "-j", to), null, false) != 0) {
+            run(List.of("iptables", "-w", "-t", "mangle", "-I", from, "1", "-j", to), null, true);
+        }
+    }
+
+    /** Removes the jumps and the chains, whatever is left of them. */
+    public void remove() throws IOException {
+        for (String[] pair : new String[][] {{"INPUT", IN_CHAIN}, {"OUTPUT", OUT_CHAIN}}) {
+            while (run(List.of("iptables", "-w", "-t", "mangle", "-D", pair[0], "-j", pair[1]), null, false) == 0) {
+                // a jump added twice by hand is removed too
+            }
+            run(List.of("iptables", "-w", "-t", "mangle", "-F", pair[1]), null, false);
+            run(List.of("iptables", "-w", "-t", "mangle", "-X", pair[1]), null, false);
+        }
+    }
+
+    public boolean applied() {
+        try {
+            return run(List.of("iptables", "-w", "-t", "mangle", "-C", "INPUT", "-j", IN_CHAIN), null, false) == 0;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    private static int run(List<String> command, String stdin, boolean mustSucceed) throws IOException {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        if (stdin != null) {
+            process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        }
+        process.getOutputStream().close();
+        try {
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                throw new IOException(command + " did not finish");
+            }
+            if (mustSucceed && process.exitValue() != 0) {
+                throw new IOException(String.join(" ", command) + ": " + output.strip());
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", e);
+        }
+    }
+}

@@ -1,0 +1,197 @@
+package io.trods.agent.recovery;
+
+import io.trods.agent.engine.FlowEngine;
+import io.trods.agent.engine.RecoveryPlan;
+import io.trods.agent.flow.FlowKey;
+import io.trods.agent.flow.FlowRecord;
+import io.trods.agent.flow.FlowStore;
+import io.trods.agent.flow.StoreUnavailableException;
+import io.trods.agent.kernel.KernelCallException;
+import io.trods.agent.kernel.RepairSpec;
+import io.trods.agent.kernel.RepairedConnection;
+import io.trods.agent.kernel.TcpRepair;
+import io.trods.agent.packet.TcpOptions;
+import io.trods.agent.packet.TcpSegment;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The first packet of a connection that no local socket knows: a failed server's client, routed
+ * here by the balancer. With a saved record and a consistent plan, recreate the client's connection
+ * in this kernel (TCP_REPAIR), hand it to the flow engine as protected, and let a worker stream the
+ * rest of the object into it from the local web server; the packet itself is then accepted and the
+ * new socket receives it. Without a record, the kernel answers as it would (RST): cheaply, since a
+ * miss is remembered and lookups are rate-limited, so that unknown packets cannot make this server
+ * query the store or open connections for anyone who asks. Runs on the queue thread.
+ */
+public final class Recoverer {
+
+    /** Accept: the kernel handles the packet (a reset, or the recreated socket receives it). */
+    public static final int ACCEPT = 0;
+    /** Drop: the client will send again. */
+    public static final int DROP = 1;
+
+    private static final Logger log = LoggerFactory.getLogger(Recoverer.class);
+
+    /** What happened to one unknown packet, for metrics. */
+    public enum Outcome { RECOVERED, NO_RECORD, REFUSED, REMEMBERED_MISS, RATE_LIMITED, STORE_UNAVAILABLE, FAILED }
+
+    /** Hears about outcomes. */
+    public interface Listener {
+        void outcome(FlowKey key, Outcome outcome, long nanos);
+    }
+
+    private final FlowStore store;
+    private final FlowEngine engine;
+    private final String serverId;
+    private final ExecutorService workers;
+    private final Splicer splicer;
+    private final Listener listener;
+    private final LongSupplier nanoClock;
+    private final TcpOptions options = new TcpOptions();
+    private final long missMemoryNanos;
+    private final Map<Long, Long> recentMisses = new LinkedHashMap<>(1024, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<Long, Long> eldest) {
+            return size() > 65536;
+        }
+    };
+    private final double lookupsPerNano;
+    private final double lookupBurst;
+    private double lookupTokens;
+    private long lastRefill;
+
+    public Recoverer(FlowStore store, FlowEngine engine, String serverId, ExecutorService workers, Splicer splicer,
+            Listener listener, LongSupplier nanoClock, int lookupsPerSecond, long missMemoryMillis) {
+        this.store = store;
+        this.engine = engine;
+        this.serverId = serverId;
+        this.workers = workers;
+        this.splicer = splicer;
+        this.listener = listener;
+        this.nanoClock = nanoClock;
+        this.lookupsPerNano = lookupsPerSecond / 1e9;
+        this.lookupBurst = Math.max(1, lookupsPerSecond / 10.0);
+        this.lookupTokens = lookupBurst;
+        this.missMemoryNanos = missMemoryMillis * 1_000_000L;
+        this.lastRefill = nanoClock.getAsLong();
+    }
+
+    public int onUnknownFlow(TcpSegment seg) {
+        if (seg.has(TcpSegment.SYN) || seg.has(TcpSegment.RST) || !seg.has(TcpSegment.ACK)) {
+            return ACCEPT;
+        }
+        long start = nanoClock.getAsLong();
+        FlowKey key = FlowKey.ofClientSegment(seg);
+        Long missedAt = recentMisses.get(key.packed());
+        if (missedAt != null && start - missedAt < missMemoryNanos) {
+            listener.outcome(key, Outcome.REMEMBERED_MISS, 0);
+            return ACCEPT;
+        }
+        if (!takeLookupToken(start)) {
+            listener.outcome(key, Outcome.RATE_LIMITED, 0);
+            return ACCEPT;
+        }
+        FlowRecord record;
+        try {
+            record = store.find(key).orElse(null);
+        } catch (StoreUnavailableException | IllegalArgumentException e) {
+            listener.outcome(key, Outcome.STORE_UNAVAILABLE, nanoClock.getAsLong() - start);
+            return ACCEPT;
+        }
+        if (record == null) {
+            recentMisses.put(key.packed(), start);
+            listener.outcome(key, Outcome.NO_RECORD, nanoClock.getAsLong() - start);
+            return ACCEPT;
+        }
+        if (!options.parse(seg)) {
+            listener.outcome(key, Outcome.REFUSED, nanoClock.getAsLong() - start);
+            return ACCEPT;
+        }
+        RecoveryPlan plan;
+        try {
+            plan = RecoveryPlan.of(record, seg, options);
+        } catch (RecoveryPlan.Refusal refusal) {
+            log.info("not recovering {}: {}", key, refusal.getMessage());
+            recentMisses.put(key.packed(), start);
+            listener.outcome(key, Outcome.REFUSED, nanoClock.getAsLong() - start);
+            return ACCEPT;
+        }
+        // The engine must know the flow before the new socket sends its first segment.
+        engine.adopt(plan);
+        RepairedConnection connection;
+        try {
+            connection = TcpRepair.recreate(spec(seg, plan));
+        } catch (KernelCallException | RuntimeException e) {
+            engine.abandon(key);
+            log.warn("recreating {} failed: {}", key, e.getMessage());
+            listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
+            return ACCEPT;
+        }
+        try {
+            workers.execute(() -> continueDownload(plan, connection, record.server()));
+        } catch (RejectedExecutionException e) {
+            engine.abandon(key);
+            discardQuietly(connection);
+            listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
+            return DROP;
+        }
+        listener.outcome(key, Outcome.RECOVERED, nanoClock.getAsLong() - start);
+        log.info("recovering {} from {}: object bytes {}-{} of {}", key, record.server(), plan.first(), plan.last(),
+                plan.target());
+        return ACCEPT;
+    }
+
+    private void continueDownload(RecoveryPlan plan, RepairedConnection connection, String previousServer) {
+        try {
+            store.moved(plan.record().carriedBy(serverId, System.currentTimeMillis()), previousServer);
+        } catch (StoreUnavailableException e) {
+            log.warn("could not re-index {}: {}", plan.record().key(), e.getMessage());
+        }
+        splicer.splice(plan, connection);
+    }
+
+    private static RepairSpec spec(TcpSegment seg, RecoveryPlan plan) throws KernelCallException {
+        FlowRecord record = plan.record();
+        boolean scaling = record.clientWindowScale() >= 0 && record.serverWindowScale() >= 0;
+        return new RepairSpec(inet(seg.dstAddress()), seg.dstPort(), inet(seg.srcAddress()), seg.srcPort(),
+                plan.sendSeq(), plan.recvSeq(), record.clientMss() > 0 ? record.clientMss() : 536,
+                scaling ? record.clientWindowScale() : 0, scaling ? record.serverWindowScale() : 0,
+                record.sackPermitted(), record.timestamps(), plan.tsVal(), plan.tsEcr(), plan.peerWindow());
+    }
+
+    private static Inet4Address inet(int address) {
+        try {
+            return (Inet4Address) InetAddress.getByAddress(new byte[] {
+                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
+        } catch (UnknownHostException e) {
+            throw new IllegalStateException(e); // four bytes are always an address
+        }
+    }
+
+    private boolean takeLookupToken(long now) {
+        lookupTokens = Math.min(lookupBurst, lookupTokens + (now - lastRefill) * lookupsPerNano);
+        lastRefill = now;
+        if (lookupTokens < 1) {
+            return false;
+        }
+        lookupTokens--;
+        return true;
+    }
+
+    private static void discardQuietly(RepairedConnection connection) {
+        try {
+            connection.discard();
+        } catch (KernelCallException ignored) {
+            // nothing more to do: the client retransmits and the next packet gets another chance
+        }
+    }
+}
