@@ -73,7 +73,7 @@ public final class AgentRuntime implements SmartLifecycle {
             Recoverer recoverer = new Recoverer(store, engine, properties.serverId(), workers, splicer, metrics,
                     System::nanoTime, properties.lookupsPerSecond(), properties.missMemory().toMillis());
             socket = NfQueueSocket.open(new int[] {properties.normalQueue(), properties.recoveryQueue()}, 8192,
-                    Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_CONNTRACK | Nfqueue.FLAG_GSO, 200);
+                    Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_GSO, 200);
             loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, properties.idleFlow().toSeconds());
             thread = new Thread(loop, "trods-packets");
             thread.setDaemon(true);

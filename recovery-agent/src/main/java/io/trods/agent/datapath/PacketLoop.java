@@ -111,12 +111,19 @@ public final class PacketLoop implements Runnable {
             log.error("fault on a packet of queue {}; accepting it unchanged", packet.queue, e);
             verdict = FlowEngine.PASS;
         }
+        if (verdict == FlowEngine.PASS_REWRITTEN && packet.checksumNotReady()
+                && (packet.skbInfo & Nfqueue.SKB_GSO) == 0) {
+            segment.finishChecksum();
+        }
         out.clear();
         switch (verdict) {
             case FlowEngine.PASS_REWRITTEN -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_ACCEPT, -1,
                     in.array(), packet.payloadOffset, packet.payloadLength);
-            case FlowEngine.PASS_AND_FORGET -> Nfqueue.verdictWithConnectionMark(out, packet.queue, packet.packetId,
-                    Nfqueue.NF_ACCEPT, InterceptionRules.FORGOTTEN_MARK, null, 0, 0);
+            // Marked and sent through the chain again, whose first rule copies the mark to the
+            // connection: the rest of it skips the queues (this kernel cannot set conntrack marks
+            // from a verdict: no CONFIG_NETFILTER_NETLINK_GLUE_CT).
+            case FlowEngine.PASS_AND_FORGET -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_REPEAT,
+                    InterceptionRules.FORGOTTEN_MARK);
             case -1 -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_DROP, -1);
             default -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_ACCEPT, -1);
         }

@@ -74,8 +74,8 @@ public final class FlowEngine {
             return PASS_AND_FORGET; // older than the agent, or not tracked: the kernel's business
         }
         flow.lastSeenNanos = nanoClock.getAsLong();
-        if (seg.has(TcpSegment.RST) || seg.has(TcpSegment.FIN) && flow.phase != Flow.Phase.STREAMING) {
-            return close(flow);
+        if (seg.has(TcpSegment.RST) || seg.has(TcpSegment.FIN)) {
+            return close(flow); // the client ends the connection: no record is needed any more
         }
         if (flow.phase == Flow.Phase.STREAMING && seg.has(TcpSegment.ACK)
                 && !SeqNum.before(seg.ack(), flow.bodyEnd)) {

@@ -23,17 +23,12 @@ public final class Nfqueue {
 
     /** On a full queue, accept instead of dropping: fail-open. */
     public static final int FLAG_FAIL_OPEN = 1;
-    /** Lets verdicts change the packet's connection (its conntrack mark). */
-    public static final int FLAG_CONNTRACK = 1 << 1;
     /** Hand over GSO packets whole, unsegmented (their checksum may be partial). */
     public static final int FLAG_GSO = 1 << 2;
 
     static final int ATTR_PACKET_HDR = 1;
     static final int ATTR_VERDICT_HDR = 2;
     static final int ATTR_MARK = 3;
-    static final int ATTR_CT = 11;
-    static final int CTA_MARK = 8;
-    static final int NLA_F_NESTED = 1 << 15;
     static final int ATTR_IFINDEX_INDEV = 5;
     static final int ATTR_IFINDEX_OUTDEV = 6;
     static final int ATTR_PAYLOAD = 10;
@@ -91,22 +86,6 @@ public final class Nfqueue {
             byte[] packet, int offset, int length) {
         verdictHeader(out, queue, packetId, verdict, mark);
         out.attrBytes(ATTR_PAYLOAD, packet, offset, length);
-        out.end();
-    }
-
-    /**
-     * A verdict that also sets the mark of the packet's connection, so that nftables rules can stop
-     * queueing the rest of the flow (needs {@link #FLAG_CONNTRACK} on the queue).
-     */
-    public static void verdictWithConnectionMark(NetlinkBuffer out, int queue, int packetId, int verdict,
-            int connectionMark, byte[] packet, int offset, int length) {
-        verdictHeader(out, queue, packetId, verdict, -1);
-        if (packet != null) {
-            out.attrBytes(ATTR_PAYLOAD, packet, offset, length);
-        }
-        int nest = out.attrValue(ATTR_CT | NLA_F_NESTED, 8);
-        out.network().order(java.nio.ByteOrder.nativeOrder()).putShort(nest, (short) 8).putShort(nest + 2, (short) CTA_MARK);
-        out.network().order(java.nio.ByteOrder.BIG_ENDIAN).putInt(nest + 4, connectionMark);
         out.end();
     }
 

@@ -208,6 +208,15 @@ public final class TcpSegment {
         Bytes.put16(buf, tcpOffset + 16, ~sum & 0xFFFF);
     }
 
+    /**
+     * Writes the full checksum. Needed after rewriting a segment whose checksum the kernel had left
+     * to the device: a packet handed back from a queue is taken as complete (nfqnl_mangle sets
+     * CHECKSUM_NONE), except a GSO packet, whose segmentation recomputes it.
+     */
+    public void finishChecksum() {
+        Bytes.put16(buf, tcpOffset + 16, computeChecksum());
+    }
+
     /** The TCP checksum this segment should carry, computed in full (tests, and verifying input). */
     public int computeChecksum() {
         int tcpLength = ipLength - (tcpOffset - ipOffset);

@@ -248,6 +248,19 @@ class FlowEngineTest {
     }
 
     @Test
+    void theClientsFinEndsTheFlowAndRemovesTheRecord() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        int bodyEnd = SERVER_ISN + 1 + HEAD.length() + 5000;
+
+        assertThat(client(requestEnd() - 1, bodyEnd, TcpSegment.ACK | TcpSegment.FIN, NO_OPTIONS))
+                .isEqualTo(PASS_AND_FORGET);
+
+        assertThat(store.records).isEmpty();
+        assertThat(engine.trackedFlows()).isZero();
+    }
+
+    @Test
     void flowsOlderThanTheAgentAreHandedBackToTheKernel() {
         assertThat(client(5, 6, TcpSegment.ACK, ascii("GET / HTTP/1.1\r\n\r\n"))).isEqualTo(PASS_AND_FORGET);
         assertThat(server(6, 30, TcpSegment.ACK, NO_OPTIONS, ascii(HEAD))).isEqualTo(PASS_AND_FORGET);

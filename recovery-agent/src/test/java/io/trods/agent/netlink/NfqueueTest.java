@@ -53,17 +53,6 @@ class NfqueueTest {
     }
 
     @Test
-    void writesAVerdictThatMarksTheConnection() {
-        Nfqueue.verdictWithConnectionMark(buf.clear(), 0, 9, Nfqueue.NF_ACCEPT, 0x2, null, 0, 0);
-
-        assertThat(hex()).isEqualTo(
-                "2c000000" + "0103" + "0100" + "00000000" + "00000000" + "00000000"
-                + "0c00" + "0200" + "00000001" + "00000009"       // VERDICT_HDR
-                + "0c00" + "0b80"                                  // NFQA_CT, nested
-                + "0800" + "0800" + "00000002");                   // CTA_MARK 2
-    }
-
-    @Test
     void parsesAQueuedPacket() throws Exception {
         byte[] message = packetMessage(42, 3, Nfqueue.SKB_CSUM_NOT_READY, new byte[] {0x45, 0, 0, 40});
         System.arraycopy(message, 0, buf.array(), 0, message.length);

@@ -169,6 +169,8 @@ class TcpSegmentTest {
 
         assertThat(segment.ack()).isEqualTo(6);
         assertThat(segment.checksum()).isEqualTo(before);
+        segment.finishChecksum(); // what a non-GSO packet handed back to the kernel needs
+        assertThat(segment.checksum()).isEqualTo(segment.computeChecksum()).isNotEqualTo(before);
     }
 
     @Test
