@@ -19,6 +19,11 @@ CURL_PID=""
 
 cleanup() {
   [ -z "$CURL_PID" ] || kill "$CURL_PID" 2>/dev/null || true
+  if [ "${TRODS_DEMO_KEEP:-0}" = 1 ]; then
+    say "Keeping the lab up (TRODS_DEMO_KEEP=1); ./trods lab down removes it"
+    rm -rf "$WORK"
+    return
+  fi
   say "Tearing the lab down"
   "$LAB" down >/dev/null || true
   rm -rf "$WORK"
@@ -32,7 +37,8 @@ fi
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-"$LAB" up --servers 2 --rate "$RATE"
+# TRODS_DEMO_BASELINE=1 shows the same scene without TRODS.
+"$LAB" up --servers 2 --rate "$RATE" $([ "${TRODS_DEMO_BASELINE:-0}" = 1 ] && echo --baseline)
 url="http://$LAB_VIP$OBJECT"
 expected=$(awk -v p="$OBJECT" '$1 == p {print $3}' "$LAB_STATE/objects.txt")
 size=$(awk -v p="$OBJECT" '$1 == p {print $2}' "$LAB_STATE/objects.txt")
@@ -66,6 +72,10 @@ done
 at_crash=$(received)
 "$LAB" crash "$served_by"
 t_crash=$(ms_since)
+# Until the liveness monitor and the lb-plugin exist, the operator's action: take the dead server
+# out of the balancer (its connections' next packets then go to a survivor).
+"$LAB" pool remove "$served_by"
+t_failover=$(ms_since)
 
 # Watch the client: bytes, and the time since the last new byte. Bytes already in flight at the
 # crash still arrive for a moment; "resumed" is the first new byte after a pause.
@@ -95,6 +105,7 @@ say "Timeline (from the request)"
 info "$(fmt_s 0)  request sent"
 info "$(fmt_s "$t_first")  response started, served by $served_by"
 info "$(fmt_s "$t_crash")  $served_by crash-stopped, client had $((at_crash / 1048576)) MiB"
+info "$(fmt_s "$t_failover")  $served_by removed from the balancer (by hand until the liveness monitor exists)"
 [ -z "$t_resumed" ] || info "$(fmt_s "$t_resumed")  bytes flow again ($(fmt_s $((t_resumed - t_crash))) after the crash)"
 info "$(fmt_s "$t_last_byte")  last byte received ($((last_bytes / 1048576)) MiB of $((size / 1048576)))"
 
@@ -103,9 +114,14 @@ if kill -0 "$CURL_PID" 2>/dev/null; then
   wait "$CURL_PID" 2>/dev/null || true
   CURL_PID=""
   say "Outcome: the download is STALLED: no byte for ${STALL_LIMIT_S} s after the crash of $served_by."
-  info "The balancer keeps sending the connection to the dead server and the client cannot tell:"
-  info "it would wait until its TCP gives up (about 15 minutes), then start over. This is the problem"
-  info "TRODS solves; it does not recover yet (see README: status)."
+  if [ "${TRODS_DEMO_BASELINE:-0}" = 1 ]; then
+    info "Without TRODS, the survivor that now receives the connection's packets knows nothing of it and"
+    info "resets it, or the client waits until its TCP gives up (about 15 minutes). This is the problem"
+    info "TRODS solves."
+  else
+    info "TRODS did not recover this download: see /run/trods-lab/server*/agent.log before the lab is"
+    info "torn down (TRODS_DEMO_KEEP=1 keeps it)."
+  fi
   exit 0
 fi
 rc=0
@@ -118,6 +134,8 @@ fi
 actual=$(sha256sum "$WORK/big.bin" | cut -d' ' -f1)
 if [ "$actual" = "$expected" ]; then
   say "Outcome: the download COMPLETED, byte-identical (sha256 $actual), in $(fmt_s "$t_last_byte")"
+  survivor=$(grep -l "recovering" "$LAB_STATE"/server*/agent.log 2>/dev/null | head -1 | xargs -r dirname | xargs -r basename)
+  [ -z "$survivor" ] || info "$survivor's agent recovered it: $(grep -h 'recovering' "$LAB_STATE/$survivor/agent.log" | tail -1 | sed 's/.*: recovering/recovering/')"
 else
   say "Outcome: the download completed with WRONG BYTES: sha256 $actual, expected $expected"
   exit 1

@@ -17,15 +17,19 @@ usage() {
   cat <<'USAGE'
 usage: ./trods lab COMMAND
 
-  up [--servers N] [--rate RATE] [--docroot DIR]
-                         create the cluster: client, balancer (VIP), N web servers (default 2),
-                         store (Redis, ZooKeeper); the client's link is limited to RATE
-                         (tc syntax such as 40mbit, default 40mbit; "none" for no limit)
+  up [--servers N] [--rate RATE] [--docroot DIR] [--baseline]
+                         create the cluster: client, balancer (VIP), N web servers (default 2)
+                         each with nginx and a recovery agent, store (Redis, ZooKeeper); the
+                         client's link is limited to RATE (tc syntax such as 40mbit, default
+                         40mbit; "none" for no limit); --baseline: the same without agents
   down                   remove everything the lab created (idempotent)
   status [--json]        hosts, addresses, processes and health; objects with their SHA-256
   exec HOST -- CMD...    run CMD inside HOST (client, balancer, serverN, store)
   crash HOST             crash-stop HOST: its links go dark and its processes are killed
   revive HOST            bring a crashed HOST back, empty (fresh namespace and processes)
+  pool [remove|add HOST] the servers the balancer sends new connections to; remove also moves
+                         the removed server's connections (conntrack entries deleted), as the
+                         lb-plugin will; without arguments, list them
 USAGE
 }
 
@@ -56,12 +60,13 @@ check_host() {
 }
 
 cmd_up() {
-  local servers=2 rate=40mbit docroot=""
+  local servers=2 rate=40mbit docroot="" agents=on
   while [ $# -gt 0 ]; do
     case "$1" in
       --servers) servers=${2:?--servers needs a number}; shift 2 ;;
       --rate) rate=${2:?--rate needs a rate such as 40mbit}; shift 2 ;;
       --docroot) docroot=${2:?--docroot needs a directory}; shift 2 ;;
+      --baseline) agents=off; shift ;;
       -h | --help) usage; exit 0 ;;
       *) die "lab up: unknown argument '$1' (see ./trods lab --help)" ;;
     esac
@@ -106,19 +111,25 @@ cmd_up() {
   mkdir -p "$LAB_STATE"
   create_switch
   LAB_SERVERS=$servers
+  LAB_AGENTS=$agents
+  for ((i = 1; i <= servers; i++)); do echo "server$i"; done >"$LAB_STATE/pool"
   local host
   while read -r host; do create_host "$host"; done < <(lab_hosts)
   limit_client_link "$rate"
-  configure_balancer "$servers"
-  say "Starting services: Redis and ZooKeeper on store, nginx on the servers"
+  configure_balancer
+  say "Starting services: Redis and ZooKeeper on store, nginx$([ "$agents" = off ] || echo " and a recovery agent") on each server"
   start_services store ""
   for ((i = 1; i <= servers; i++)); do start_services "server$i" "$docroot"; done
+  if [ "$agents" = on ]; then
+    for ((i = 1; i <= servers; i++)); do wait_until 60 "the recovery agent on server$i" agent_healthy "server$i"; done
+  fi
   list_objects "$docroot" >"$LAB_STATE/objects.txt"
   ns_exec client curl -s -m 5 -o /dev/null "http://$LAB_VIP:$LAB_PORT/healthz" ||
     die "the VIP does not answer from the client"
   cat >"$LAB_STATE/lab.env" <<ENV
 LAB_SERVERS=$servers
 LAB_RATE=$rate
+LAB_AGENTS=$agents
 LAB_DOCROOT=$docroot
 LAB_SINCE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 ENV
@@ -182,8 +193,9 @@ cmd_revive() {
   ip netns del "$(lab_ns "$host")"
   rm -rf "$(host_dir "$host")"
   create_host "$host"
-  [ "$host" != balancer ] || configure_balancer "$LAB_SERVERS"
+  [ "$host" != balancer ] || configure_balancer
   start_services "$host" "$LAB_DOCROOT"
+  [ "$(lab_role "$host")" != server ] || [ "$LAB_AGENTS" = off ] || wait_until 60 "the agent on $host" agent_healthy "$host"
   say "Revived $host (empty: new namespace, new processes)"
 }
 
@@ -196,6 +208,36 @@ cmd_exec() {
   load_state
   check_host "$host"
   exec ip netns exec "$(lab_ns "$host")" "$@"
+}
+
+cmd_pool() {
+  require_root
+  load_state
+  local action=${1:-} host=${2:-}
+  if [ -z "$action" ]; then
+    pool_members
+    return 0
+  fi
+  take_lock
+  check_host "$host"
+  [ "$(lab_role "$host")" = server ] || die "only servers are in the pool"
+  case "$action" in
+    remove)
+      pool_members | grep -vx "$host" >"$LAB_STATE/pool.new" || true
+      mv "$LAB_STATE/pool.new" "$LAB_STATE/pool"
+      configure_balancer
+      # Its connections' next packets must be balanced afresh, to a survivor.
+      ns_exec balancer conntrack -D --reply-src "$(lab_addr "$host")" >/dev/null 2>&1 || true
+      say "Removed $host from the balancer's pool ($(pool_members | tr '\n' ' '))"
+      ;;
+    add)
+      { pool_members; echo "$host"; } | sort -u -V >"$LAB_STATE/pool.new"
+      mv "$LAB_STATE/pool.new" "$LAB_STATE/pool"
+      configure_balancer
+      say "Added $host to the balancer's pool ($(pool_members | tr '\n' ' '))"
+      ;;
+    *) die "usage: ./trods lab pool [remove|add HOST]" ;;
+  esac
 }
 
 host_state() { if [ -f "$(host_dir "$1")/crashed" ]; then echo crashed; else echo up; fi; }
@@ -215,12 +257,12 @@ cmd_status() {
 
 status_text() {
   local host procs
-  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE"
+  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE, agents $LAB_AGENTS"
   info "VIP $LAB_VIP port $LAB_PORT: http://$LAB_VIP/   docroot $LAB_DOCROOT"
   printf '    %-10s %-9s %-16s %-13s %-8s %s\n' HOST ROLE NAMESPACE ADDRESS STATE PROCESSES
   while read -r host; do
     procs=$(host_processes "$host" | awk '{printf "%s%s[%s] %s", (NR>1?", ":""), $1, $2, ($3=="true"?"healthy":"NOT HEALTHY")}')
-    [ "$host" = balancer ] && procs="nftables NAT of the VIP to $LAB_SERVERS servers"
+    [ "$host" = balancer ] && procs="nftables NAT of the VIP to: $(pool_members | tr '\n' ' ')"
     printf '    %-10s %-9s %-16s %-13s %-8s %s\n' "$host" "$(lab_role "$host")" "$(lab_ns "$host")" \
       "$(lab_addr "$host")" "$(host_state "$host")" "${procs:--}"
   done < <(lab_hosts)
@@ -241,7 +283,8 @@ status_json() {
     --arg docroot "$LAB_DOCROOT" --argjson hosts "$(jq -s . <<<"$hosts")" \
     --argjson objects "$(jq -Rn '[inputs | split(" ") | {path: .[0], size: (.[1] | tonumber), sha256: .[2]}]' <"$LAB_STATE/objects.txt")" \
     --arg redis "$LAB_STORE_ADDR:$LAB_REDIS_PORT" --arg zk "$LAB_STORE_ADDR:$LAB_ZK_PORT" \
-    '{up: true, since: $since, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
+    --arg agents "$LAB_AGENTS" --argjson pool "$(pool_members | jq -Rn '[inputs]')" \
+    '{up: true, since: $since, agents: ($agents == "on"), pool: $pool, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
       rate: $rate, docroot: $docroot, redis: $redis, zookeeper: $zk, hosts: $hosts, objects: $objects}'
 }
 
@@ -255,6 +298,7 @@ main() {
     exec) cmd_exec "$@" ;;
     crash) cmd_crash "$@" ;;
     revive) cmd_revive "$@" ;;
+    pool) cmd_pool "$@" ;;
     "" | -h | --help | help) usage ;;
     *) usage >&2; die "unknown lab command '$cmd'" ;;
   esac

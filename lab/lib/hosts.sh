@@ -70,19 +70,30 @@ create_host() {
 # VIP to the servers (NAT mode: the servers route their replies back through the balancer, where
 # conntrack undoes the translation). Round robin, so that new connections visit every server.
 configure_balancer() {
-  local servers=$1 i map=""
-  for ((i = 1; i <= servers; i++)); do
-    map+="${map:+, }$((i - 1)) : $(lab_server_addr "server$i")"
+  local servers=() host i map=""
+  mapfile -t servers < <(pool_members)
+  for ((i = 0; i < ${#servers[@]}; i++)); do
+    map+="${map:+, }$i : $(lab_server_addr "${servers[$i]}")"
   done
+  local rule="ip daddr $LAB_VIP tcp dport $LAB_PORT dnat to numgen inc mod ${#servers[@]} map { $map }"
+  [ ${#servers[@]} -gt 0 ] || rule="ip daddr $LAB_VIP tcp dport $LAB_PORT reject with tcp reset"
+  # A mid-stream packet of a connection conntrack does not know (its server was removed) is picked
+  # up as a new connection and balanced afresh: that is how a survivor receives it.
+  ns_exec balancer sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1
   ns_exec balancer nft -f - <<NFT
+add table ip trods_lab
+delete table ip trods_lab
 table ip trods_lab {
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
-    ip daddr $LAB_VIP tcp dport $LAB_PORT dnat to numgen inc mod $servers map { $map }
+    $rule
   }
 }
 NFT
 }
+
+# The servers the balancer sends new connections to, one per line ($LAB_STATE/pool).
+pool_members() { cat "$LAB_STATE/pool" 2>/dev/null || true; }
 
 start_nginx() {
   local host=$1 docroot=$2 dir
@@ -94,6 +105,22 @@ start_nginx() {
   ns_exec "$host" nginx -q -c "$dir/nginx.conf" -e "$dir/nginx-error.log" ||
     die "nginx did not start on $host (see $dir/nginx-error.log)"
   wait_until 10 "nginx on $host" server_healthy "$host"
+}
+
+# The recovery agent beside nginx: the jar built by ./trods setup, run as root in the server's
+# namespace; its actuator answers on 127.0.0.1:9101 inside that namespace.
+start_agent() {
+  local host=$1 dir jar=$TRODS_HOME/recovery-agent/target/recovery-agent.jar
+  dir=$(host_dir "$host")
+  [ -f "$jar" ] || die "the agent is not built ($jar): run ./trods setup, or lab up --baseline"
+  ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -jar "$jar" --trods.agent.server-id="$host" --spring.data.redis.host="$LAB_STORE_ADDR" \
+    --logging.file.name="$dir/agent.log" </dev/null >"$dir/agent.out" 2>&1 9>&- &
+  echo $! >"$dir/agent.pid"
+}
+
+agent_healthy() {
+  ns_exec "$1" curl -s -m 2 http://127.0.0.1:9101/actuator/health 2>/dev/null | grep -q '"protected":true'
 }
 
 start_redis() {
@@ -134,7 +161,10 @@ CFG
 start_services() {
   local host=$1 docroot=$2
   case "$(lab_role "$host")" in
-    server) start_nginx "$host" "$docroot" ;;
+    server)
+      start_nginx "$host" "$docroot"
+      [ "${LAB_AGENTS:-on}" = off ] || start_agent "$host"
+      ;;
     store) start_redis; start_zookeeper ;;
   esac
 }
@@ -191,7 +221,7 @@ host_processes() {
   dir=$(host_dir "$host")
   [ ! -f "$dir/crashed" ] || return 0
   case "$(lab_role "$host")" in
-    server) set -- nginx ;;
+    server) if [ "${LAB_AGENTS:-on}" = off ]; then set -- nginx; else set -- nginx agent; fi ;;
     store) set -- redis-server zookeeper ;;
     *) set -- ;;
   esac
@@ -203,6 +233,7 @@ host_processes() {
     fi
     case "$name" in
       nginx) server_healthy "$host" && healthy=true || healthy=false ;;
+      agent) agent_healthy "$host" && healthy=true || healthy=false ;;
       redis-server) redis_healthy && healthy=true || healthy=false ;;
       zookeeper) zookeeper_healthy && healthy=true || healthy=false ;;
     esac

@@ -11,9 +11,9 @@ import org.junit.jupiter.api.io.TempDir;
 import tools.jackson.databind.JsonNode;
 
 /**
- * The problem TRODS exists to solve, documented as a test: without recovery, a download whose
- * server is crash-stopped stalls (the balancer keeps the connection on the dead server) or fails.
- * The recovery work turns this test around.
+ * The problem TRODS exists to solve, documented as a test on a lab without agents (--baseline):
+ * a download whose server is crash-stopped stalls (the balancer keeps the connection on the dead
+ * server) or fails. {@link RecoveryIT} is the same scene with TRODS.
  */
 @Tag("lab")
 class BaselineCrashIT {
@@ -28,7 +28,7 @@ class BaselineCrashIT {
     @BeforeEach
     void up() {
         Lab.down();
-        Lab.up(2, "40mbit");
+        Lab.up(2, "40mbit", "--baseline");
     }
 
     @AfterEach
@@ -54,6 +54,7 @@ class BaselineCrashIT {
         JsonNode crashed = host(Lab.status(), server);
         assertThat(crashed.get("state").asString()).isEqualTo("crashed");
         assertThat(crashed.get("processes").isEmpty()).isTrue();
+        Lab.trods("lab", "pool", "remove", server).orFail();
         // Bytes already in flight may still land; then nothing for a long while.
         Thread.sleep(2_000);
         long afterCrash = Lab.size(body);
@@ -91,12 +92,7 @@ class BaselineCrashIT {
                 .findFirst().orElseThrow();
     }
 
-    private static void waitFor(java.util.function.BooleanSupplier condition, long millis, String what)
-            throws InterruptedException {
-        long deadline = System.currentTimeMillis() + millis;
-        while (!condition.getAsBoolean()) {
-            assertThat(System.currentTimeMillis()).as("waiting for " + what).isLessThan(deadline);
-            Thread.sleep(50);
-        }
+    private static void waitFor(java.util.function.BooleanSupplier condition, long millis, String what) {
+        Lab.waitFor(condition, millis, what);
     }
 }

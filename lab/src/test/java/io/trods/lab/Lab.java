@@ -68,8 +68,62 @@ final class Lab {
         }
     }
 
-    static void up(int servers, String rate) {
-        trods("lab", "up", "--servers", Integer.toString(servers), "--rate", rate).orFail();
+    static void up(int servers, String rate, String... more) {
+        List<String> args = new ArrayList<>(List.of("lab", "up", "--servers", Integer.toString(servers), "--rate", rate));
+        args.addAll(List.of(more));
+        trods(args.toArray(String[]::new)).orFail();
+    }
+
+    /** A crash-stop and the operator's action that follows it until the liveness monitor exists. */
+    static void crashAndFailOver(String server) {
+        trods("lab", "crash", server).orFail();
+        trods("lab", "pool", "remove", server).orFail();
+    }
+
+    static void waitFor(java.util.function.BooleanSupplier condition, long millis, String what) {
+        long deadline = System.currentTimeMillis() + millis;
+        while (!condition.getAsBoolean()) {
+            assertThat(System.currentTimeMillis()).as("waiting for " + what).isLessThan(deadline);
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+    }
+
+    /** Polls until {@code value} gives something not null, and returns it. */
+    static <T> T waitForValue(java.util.function.Supplier<T> value, long millis, String what) {
+        long deadline = System.currentTimeMillis() + millis;
+        T result;
+        while ((result = value.get()) == null) {
+            assertThat(System.currentTimeMillis()).as("waiting for " + what).isLessThan(deadline);
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new AssertionError(e);
+            }
+        }
+        return result;
+    }
+
+    /** The value of an agent's counter, summed over the tag values that match. */
+    static double agentCounter(String server, String meter, String... tags) {
+        StringBuilder url = new StringBuilder("http://127.0.0.1:9101/actuator/metrics/" + meter);
+        for (int i = 0; i < tags.length; i++) {
+            url.append(i == 0 ? "?" : "&").append("tag=").append(tags[i]);
+        }
+        Result r = exec(server, "curl", "-s", url.toString());
+        if (r.exitCode() != 0 || !r.stdout().contains("measurements")) {
+            return 0;
+        }
+        return JSON.readTree(r.stdout()).get("measurements").get(0).get("value").asDouble();
+    }
+
+    static JsonNode agentHealth(String server) {
+        return JSON.readTree(exec(server, "curl", "-s", "http://127.0.0.1:9101/actuator/health").orFail().stdout());
     }
 
     static void down() {
@@ -123,6 +177,7 @@ final class Lab {
     static String header(Path headers, String name) {
         try {
             return Files.readAllLines(headers, StandardCharsets.ISO_8859_1).stream()
+                    .map(String::strip) // wget -S indents the headers it prints
                     .filter(line -> line.regionMatches(true, 0, name + ":", 0, name.length() + 1))
                     .map(line -> line.substring(name.length() + 1).trim())
                     .findFirst().orElse(null);

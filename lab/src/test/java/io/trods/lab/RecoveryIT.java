@@ -1,0 +1,188 @@
+package io.trods.lab;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Recovery end to end, as root in the lab: stock nginx, a real Redis, the real kernel, unmodified
+ * curl and wget. Each download's server is crash-stopped mid-flight and taken out of the balancer
+ * (the operator's action until the liveness monitor exists); the client must end with exit code 0
+ * and the object's exact bytes, never told anything.
+ */
+@Tag("lab")
+class RecoveryIT {
+
+    private static final long MIB = 1 << 20;
+    private static final String BIG = "/obj/64M.bin";
+    private static final String BIG_SHA256 = "ef386df6a1433a5506dc057b4c655105208c08fe9589bdc55d3c3325e4a00798";
+
+    @TempDir
+    Path tmp;
+
+    private final List<Process> downloads = new ArrayList<>();
+
+    @AfterEach
+    void down() {
+        downloads.forEach(Process::destroyForcibly);
+        Lab.down();
+    }
+
+    /** An unmodified client downloading through the VIP, in the background. */
+    private record Download(Process process, Path body, Path headers) {
+        long received() {
+            return Lab.size(body);
+        }
+
+        String servedBy() {
+            return Lab.header(headers, "X-Served-By");
+        }
+
+        int exitCode(int seconds) throws InterruptedException {
+            assertThat(process.waitFor(seconds, TimeUnit.SECONDS)).as("download finished within %d s", seconds).isTrue();
+            return process.exitValue();
+        }
+    }
+
+    private Download start(String client, String path, String name) {
+        Path body = tmp.resolve(name + ".body");
+        Path headers = tmp.resolve(name + ".headers");
+        Process p = client.equals("wget")
+                ? Lab.start(tmp.resolve(name + ".out"), headers, "client", "wget", "-q", "-S", "-O", body.toString(),
+                        "--tries=1", Lab.vipUrl(path))
+                : Lab.start(tmp.resolve(name + ".out"), tmp.resolve(name + ".err"), "client", "curl", "-sS",
+                        "-D", headers.toString(), "-o", body.toString(), Lab.vipUrl(path));
+        downloads.add(p);
+        return new Download(p, body, headers);
+    }
+
+    @ParameterizedTest(name = "{0} servers, {1}, crash at {2}%")
+    @CsvSource({"2, curl, 5", "2, curl, 50", "2, curl, 95", "3, wget, 50"})
+    void aDownloadSurvivesTheCrashOfItsServer(int servers, String client, int percent) throws Exception {
+        Lab.up(servers, "80mbit");
+        Download d = start(client, BIG, "big");
+        Lab.waitFor(() -> d.received() >= 64 * MIB * percent / 100, 30_000, percent + "% received");
+        String server = servedBy(d);
+
+        Lab.crashAndFailOver(server);
+
+        assertThat(d.exitCode(90)).as("the client's exit code").isZero();
+        assertThat(Lab.sha256(d.body())).isEqualTo(BIG_SHA256);
+        assertThat(recoveriesOnSurvivors(servers, server)).isGreaterThanOrEqualTo(1);
+    }
+
+    @Test
+    void aSecondAndAThirdFailureOfTheSameDownloadAreRecoveredToo() throws Exception {
+        Lab.up(4, "80mbit");
+        Download d = start("curl", BIG, "big");
+        Lab.waitFor(() -> d.received() >= 10 * MIB, 30_000, "10 MiB");
+        String first = servedBy(d);
+        Lab.crashAndFailOver(first);
+
+        String second = Lab.waitForValue(() -> carrierOf(4, first), 30_000, "a survivor carrying the flow");
+        Lab.waitFor(() -> d.received() >= 30 * MIB, 30_000, "30 MiB");
+        Lab.crashAndFailOver(second);
+
+        String third = Lab.waitForValue(() -> carrierOf(4, first, second), 30_000, "a third server carrying it");
+        Lab.waitFor(() -> d.received() >= 50 * MIB, 30_000, "50 MiB");
+        Lab.crashAndFailOver(third);
+
+        assertThat(d.exitCode(90)).isZero();
+        assertThat(Lab.sha256(d.body())).isEqualTo(BIG_SHA256);
+        assertThat(List.of(first, second, third)).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void killingTheAgentOfALiveServerDoesNotBreakItsDownload() throws Exception {
+        Lab.up(2, "80mbit");
+        Download d = start("curl", BIG, "big");
+        Lab.waitFor(() -> d.received() >= 16 * MIB, 30_000, "16 MiB");
+        String server = servedBy(d);
+        long agent = Lab.status().get("hosts").valueStream().filter(h -> h.get("name").asString().equals(server))
+                .findFirst().orElseThrow().get("processes").valueStream()
+                .filter(p -> p.get("name").asString().equals("agent")).findFirst().orElseThrow().get("pid").asLong();
+
+        Lab.run(List.of("kill", "-9", Long.toString(agent)), 5).orFail();
+
+        assertThat(d.exitCode(60)).isZero();
+        assertThat(Lab.sha256(d.body())).isEqualTo(BIG_SHA256);
+    }
+
+    @Test
+    void withRedisStoppedDownloadsCompleteUnprotectedAndHealthSaysSo() throws Exception {
+        Lab.up(2, "none");
+        Lab.exec("store", "redis-cli", "shutdown", "nosave");
+
+        for (int i = 0; i < 4; i++) {
+            Path body = tmp.resolve("b" + i);
+            Lab.exec("client", "curl", "-sS", "--fail", "-m", "30", "-o", body.toString(), Lab.vipUrl("/obj/16M.bin"))
+                    .orFail();
+            assertThat(Lab.size(body)).isEqualTo(16 * MIB);
+        }
+        for (String server : List.of("server1", "server2")) {
+            var protection = Lab.agentHealth(server).get("components").get("protection");
+            assertThat(protection.get("status").asString()).isEqualTo("UNPROTECTED");
+            assertThat(protection.get("details").get("storeReachable").asBoolean()).isFalse();
+            assertThat(Lab.agentCounter(server, "trods.agent.responses", "reason:STORE_UNAVAILABLE")).isPositive();
+        }
+    }
+
+    @Test
+    void unrecoverableResponsesPassUnprotectedAndLeaveNothingInTheStore() throws Exception {
+        Lab.up(2, "none");
+        Lab.exec("client", "curl", "-sS", "-o", "/dev/null", Lab.vipUrl("/nonexistent")).orFail(); // 404
+        Lab.exec("client", "curl", "-sS", "-I", "-o", "/dev/null", Lab.vipUrl("/obj/1M.bin")).orFail(); // HEAD
+        Lab.exec("client", "curl", "-sS", "-o", "/dev/null", "-H", "If-None-Match: *", Lab.vipUrl("/obj/1M.bin")).orFail();
+
+        double status = 0;
+        double method = 0;
+        for (String server : List.of("server1", "server2")) {
+            status += Lab.agentCounter(server, "trods.agent.responses", "reason:STATUS");
+            method += Lab.agentCounter(server, "trods.agent.responses", "reason:METHOD_NOT_GET");
+            assertThat(Lab.agentCounter(server, "trods.agent.responses", "protected:true")).isZero();
+        }
+        assertThat(status).as("404 and 304").isEqualTo(2);
+        assertThat(method).as("HEAD").isEqualTo(1);
+        assertThat(Lab.exec("store", "redis-cli", "--scan", "--pattern", "trods:flow:*").orFail().stdout()).isBlank();
+    }
+
+    private static String servedBy(Download d) {
+        String server = d.servedBy();
+        assertThat(server).as("X-Served-By of the download").startsWith("server");
+        return server;
+    }
+
+    private static double recoveriesOnSurvivors(int servers, String crashed) {
+        double total = 0;
+        for (int i = 1; i <= servers; i++) {
+            if (!("server" + i).equals(crashed)) {
+                total += Lab.agentCounter("server" + i, "trods.agent.unknown.packets", "outcome:RECOVERED");
+            }
+        }
+        return total;
+    }
+
+    /** The server whose index in Redis lists a flow now, other than the excluded ones; null if none. */
+    private static String carrierOf(int servers, String... excluded) {
+        for (int i = 1; i <= servers; i++) {
+            String server = "server" + i;
+            if (List.of(excluded).contains(server)) {
+                continue;
+            }
+            String members = Lab.exec("store", "redis-cli", "smembers", "trods:server:" + server + ":flows").stdout();
+            if (members.contains("trods:flow:")) {
+                return server;
+            }
+        }
+        return null;
+    }
+}
