@@ -5,6 +5,7 @@ import io.trods.agent.engine.FlowEngine;
 import io.trods.agent.flow.FlowStore;
 import io.trods.agent.kernel.InterceptionRules;
 import io.trods.agent.kernel.NfQueueSocket;
+import io.trods.agent.kernel.RawSocket;
 import io.trods.agent.kernel.TcpRepair;
 import io.trods.agent.netlink.Nfqueue;
 import io.trods.agent.recovery.Recoverer;
@@ -36,6 +37,7 @@ public final class AgentRuntime implements SmartLifecycle {
     private volatile FlowEngine engine;
     private volatile String unavailable;
     private NfQueueSocket socket;
+    private RawSocket raw;
     private ExecutorService workers;
     private Thread thread;
 
@@ -59,8 +61,9 @@ public final class AgentRuntime implements SmartLifecycle {
             return;
         }
         try {
+            raw = RawSocket.open();
             engine = new FlowEngine(store, properties.serverId(), properties.maxFlows(), System::nanoTime,
-                    System::currentTimeMillis, metrics);
+                    System::currentTimeMillis, metrics, raw);
             AtomicInteger n = new AtomicInteger();
             workers = new ThreadPoolExecutor(0, properties.recoveryThreads(), 60, TimeUnit.SECONDS,
                     new SynchronousQueue<>(), r -> {
@@ -111,6 +114,10 @@ public final class AgentRuntime implements SmartLifecycle {
         }
         if (workers != null) {
             workers.shutdownNow();
+        }
+        if (raw != null) {
+            raw.close();
+            raw = null;
         }
         loop = null;
         socket = null;

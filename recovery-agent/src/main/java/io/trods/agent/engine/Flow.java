@@ -42,6 +42,12 @@ final class Flow {
     int responseStart;
     /** Server sequence number after the response's last body byte. */
     int bodyEnd;
+    /** This server's address as the client's segments arrive (NAT: the server's own, DR: the VIP). */
+    int serverAddress;
+    /** The window field of the server's last segment, and its last TSval; the client's last TSval. */
+    int serverWindow;
+    int serverTsVal;
+    int clientTsVal;
     /** A record of this flow is in the store. */
     boolean saved;
     long lastSeenNanos;

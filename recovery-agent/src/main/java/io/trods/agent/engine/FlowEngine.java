@@ -9,6 +9,7 @@ import io.trods.agent.http.MalformedHttpException;
 import io.trods.agent.http.Recoverability;
 import io.trods.agent.http.RequestHead;
 import io.trods.agent.http.ResponseHead;
+import io.trods.agent.packet.SegmentBuilder;
 import io.trods.agent.packet.SeqNum;
 import io.trods.agent.packet.TcpOptions;
 import io.trods.agent.packet.TcpSegment;
@@ -47,9 +48,17 @@ public final class FlowEngine {
     private final LongSupplier wallClock;
     private final EngineListener listener;
     private final TcpOptions options = new TcpOptions();
+    private final SegmentSender sender;
+    private final byte[] release = new byte[64];
 
     public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
             EngineListener listener) {
+        this(store, serverId, maxFlows, nanoClock, wallClock, listener, (segment, length, destination) -> { });
+    }
+
+    public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
+            EngineListener listener, SegmentSender sender) {
+        this.sender = sender;
         this.store = store;
         this.serverId = serverId;
         this.maxFlows = maxFlows;
@@ -74,12 +83,18 @@ public final class FlowEngine {
             return PASS_AND_FORGET; // older than the agent, or not tracked: the kernel's business
         }
         flow.lastSeenNanos = nanoClock.getAsLong();
+        flow.serverAddress = seg.dstAddress();
+        if (flow.timestamps && options.parse(seg) && options.hasTimestamp) {
+            flow.clientTsVal = options.tsVal;
+        }
         if (seg.has(TcpSegment.RST) || seg.has(TcpSegment.FIN)) {
             return close(flow); // the client ends the connection: no record is needed any more
         }
         if (flow.phase == Flow.Phase.STREAMING && seg.has(TcpSegment.ACK)
                 && !SeqNum.before(seg.ack(), flow.bodyEnd)) {
             flow.phase = Flow.Phase.IDLE; // the client has it all: nothing to withhold any more
+            flow.serverNext = SeqNum.max(flow.serverNext, seg.ack());
+            release(flow);
         }
         int length = seg.payloadLength();
         if (length == 0) {
@@ -181,7 +196,24 @@ public final class FlowEngine {
         if (SeqNum.after(seg.seqEnd(), flow.serverNext)) {
             flow.serverNext = seg.seqEnd();
         }
+        flow.serverWindow = seg.window();
+        if (flow.timestamps && options.parse(seg) && options.hasTimestamp) {
+            flow.serverTsVal = options.tsVal;
+        }
         return cap(flow, seg, checksumPartial);
+    }
+
+    /**
+     * Acknowledges the withheld byte at once, on the server's behalf, when the client has the whole
+     * response: otherwise the server has nothing to send, and the client's next request or its FIN
+     * would wait behind the byte until its backed-off retransmission timer fires. The segment is the
+     * kernel's own next ACK: its sequence number, its last window and timestamp.
+     */
+    private void release(Flow flow) {
+        int length = SegmentBuilder.ack(release, flow.serverAddress, flow.key.servicePort(), flow.key.clientAddress(),
+                flow.key.clientPort(), flow.serverNext, flow.requestEnd(), flow.serverWindow, flow.timestamps,
+                flow.serverTsVal, flow.clientTsVal);
+        sender.send(release, length, flow.key.clientAddress());
     }
 
     private int synAck(Flow flow, TcpSegment seg) {

@@ -34,6 +34,7 @@ final class LibC {
     static final int NETLINK_NETFILTER = 12;
     static final int SOL_NETLINK = 270;
     static final int NETLINK_NO_ENOBUFS = 5;
+    static final int IPPROTO_RAW = 255;
     static final int EAGAIN = 11;
     static final int ENOBUFS = 105;
 
@@ -97,6 +98,8 @@ final class LibC {
     static native long send(int fd, long buffer, long count, int flags);
 
     static native long recv(int fd, long buffer, long count, int flags);
+
+    static native long sendto(int fd, byte[] buffer, long count, int flags, byte[] address, int addressLength);
 
     static native int setns(int fd, int nstype);
 

@@ -29,6 +29,7 @@ class FlowEngineTest {
 
     final InMemoryFlowStore store = new InMemoryFlowStore();
     final List<String> events = new ArrayList<>();
+    final List<byte[]> sent = new ArrayList<>();
     final FlowEngine engine = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L,
             new EngineListener() {
                 @Override
@@ -40,7 +41,7 @@ class FlowEngineTest {
                 public void responseUnprotected(FlowKey key, Enum<?> reason) {
                     events.add("unprotected " + reason);
                 }
-            });
+            }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)));
     final TcpSegment seg = new TcpSegment();
     int clientPort = 40000;
 
@@ -157,7 +158,20 @@ class FlowEngineTest {
         requestAndResponseStart(HEAD);
         int bodyEnd = SERVER_ISN + 1 + HEAD.length() + 5000;
 
+        assertThat(sent).isEmpty();
         assertThat(client(requestEnd() - 1, bodyEnd, TcpSegment.ACK, NO_OPTIONS)).isEqualTo(PASS);
+        // The withheld byte is acknowledged at once, on the server's behalf.
+        assertThat(sent).hasSize(1);
+        TcpSegment release = new TcpSegment();
+        assertThat(release.wrap(sent.get(0), 0, sent.get(0).length)).isTrue();
+        assertThat(release.srcAddress()).isEqualTo(SERVER);
+        assertThat(release.srcPort()).isEqualTo(80);
+        assertThat(release.dstAddress()).isEqualTo(CLIENT);
+        assertThat(release.dstPort()).isEqualTo(clientPort);
+        assertThat(release.seq()).isEqualTo(bodyEnd);
+        assertThat(release.ack()).isEqualTo(requestEnd());
+        assertThat(release.window()).isEqualTo(502);
+        assertThat(release.checksum()).isEqualTo(release.computeChecksum());
         // Idle: the kernel's acknowledgement goes out as it is.
         assertThat(server(bodyEnd, requestEnd(), TcpSegment.ACK, NO_OPTIONS, NO_OPTIONS)).isEqualTo(PASS);
         assertThat(seg.ack()).isEqualTo(requestEnd());
