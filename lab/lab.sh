@@ -229,6 +229,7 @@ cmd_pool() {
       # Its connections' next packets must be balanced afresh, to a survivor.
       ns_exec balancer conntrack -D --reply-src "$(lab_addr "$host")" >/dev/null 2>&1 || true
       say "Removed $host from the balancer's pool ($(pool_members | tr '\n' ' '))"
+      prompt_survivors "$host"
       ;;
     add)
       { pool_members; echo "$host"; } | sort -u -V >"$LAB_STATE/pool.new"
@@ -238,6 +239,17 @@ cmd_pool() {
       ;;
     *) die "usage: ./trods lab pool [remove|add HOST]" ;;
   esac
+}
+
+# Tells the survivors' agents that $1 was taken out, so that they prompt its clients now (what
+# the agents will do on the liveness monitor's published decision).
+prompt_survivors() {
+  local failed=$1 survivor answer
+  [ "$LAB_AGENTS" = on ] || return 0
+  for survivor in $(pool_members); do
+    answer=$(ns_exec "$survivor" curl -s -m 10 -X POST "http://127.0.0.1:9101/actuator/prompt/$failed" || true)
+    info "$survivor's agent: ${answer:-no answer}"
+  done
 }
 
 host_state() { if [ -f "$(host_dir "$1")/crashed" ]; then echo crashed; else echo up; fi; }

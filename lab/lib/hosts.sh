@@ -80,10 +80,19 @@ configure_balancer() {
   # A mid-stream packet of a connection conntrack does not know (its server was removed) is picked
   # up as a new connection and balanced afresh: that is how a survivor receives it.
   ns_exec balancer sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1
+  # A survivor's prompt to a failed server's client comes from the VIP (the address the client
+  # knows): accept it on the servers' side although the VIP is ours, and keep it out of conntrack,
+  # so that the client's answer is balanced afresh instead of matching the prompt's entry.
+  ns_exec balancer sysctl -qw net.ipv4.conf.eth1.accept_local=1 net.ipv4.conf.eth1.rp_filter=0 \
+    net.ipv4.conf.all.rp_filter=0
   ns_exec balancer nft -f - <<NFT
 add table ip trods_lab
 delete table ip trods_lab
 table ip trods_lab {
+  chain prompts {
+    type filter hook prerouting priority raw; policy accept;
+    iifname "eth1" ip saddr $LAB_VIP tcp sport $LAB_PORT notrack
+  }
   chain prerouting {
     type nat hook prerouting priority dstnat; policy accept;
     $rule
@@ -115,6 +124,7 @@ start_agent() {
   [ -f "$jar" ] || die "the agent is not built ($jar): run ./trods setup, or lab up --baseline"
   ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
     -jar "$jar" --trods.agent.server-id="$host" --spring.data.redis.host="$LAB_STORE_ADDR" \
+    --trods.agent.virtual-address="$LAB_VIP" \
     --logging.file.name="$dir/agent.log" </dev/null >"$dir/agent.out" 2>&1 9>&- &
   echo $! >"$dir/agent.pid"
 }

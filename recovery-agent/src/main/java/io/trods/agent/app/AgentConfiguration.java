@@ -29,6 +29,11 @@ public class AgentConfiguration {
     }
 
     @Bean
+    PromptEndpoint promptEndpoint(AgentRuntime runtime) {
+        return new PromptEndpoint(runtime);
+    }
+
+    @Bean
     ProtectionHealthIndicator protection(AgentRuntime runtime, FlowStore store) {
         return new ProtectionHealthIndicator(runtime, store);
     }

@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Timer;
 import io.trods.agent.engine.EngineListener;
 import io.trods.agent.engine.RecoveryPlan;
 import io.trods.agent.flow.FlowKey;
+import io.trods.agent.recovery.Prompter;
 import io.trods.agent.recovery.Recoverer;
 import io.trods.agent.recovery.Splicer;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Micrometer meters for what the engine, the recoverer and the splicer report. */
-public final class AgentMetrics implements EngineListener, Recoverer.Listener, Splicer.Listener {
+public final class AgentMetrics implements EngineListener, Recoverer.Listener, Splicer.Listener, Prompter.Listener {
 
     private static final Logger log = LoggerFactory.getLogger(AgentMetrics.class);
 
@@ -59,6 +60,11 @@ public final class AgentMetrics implements EngineListener, Recoverer.Listener, S
         if (outcome == Recoverer.Outcome.RECOVERED) {
             registry.timer("trods.agent.recovery.latency").record(nanos, TimeUnit.NANOSECONDS);
         }
+    }
+
+    @Override
+    public void prompted(String failedServer, int count) {
+        registry.counter("trods.agent.prompts").increment(count);
     }
 
     @Override

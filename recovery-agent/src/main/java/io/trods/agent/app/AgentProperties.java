@@ -19,11 +19,16 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param lookupsPerSecond store lookups for unknown packets, at most
  * @param missMemory how long a lookup that found nothing is remembered
  * @param recoveryThreads connections being streamed into at once, at most
+ * @param virtualAddress the address clients connect to (the VIP); prompts come from it. Without it,
+ *     the failed server's clients are not prompted and recovery waits for their own retransmissions
+ * @param virtualPort the port clients connect to (default: the service port)
+ * @param promptsPerSecond prompts sent at most, per agent
  */
 @ConfigurationProperties("trods.agent")
 public record AgentProperties(String serverId, boolean intercept, int servicePort, int normalQueue, int recoveryQueue,
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
-        int lookupsPerSecond, Duration missMemory, int recoveryThreads) {
+        int lookupsPerSecond, Duration missMemory, int recoveryThreads, String virtualAddress, int virtualPort,
+        int promptsPerSecond) {
 
     public AgentProperties {
         if (serverId == null || serverId.isBlank()) {
@@ -39,9 +44,27 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         lookupsPerSecond = lookupsPerSecond == 0 ? 5_000 : lookupsPerSecond;
         missMemory = missMemory == null ? Duration.ofSeconds(2) : missMemory;
         recoveryThreads = recoveryThreads == 0 ? 512 : recoveryThreads;
+        virtualPort = virtualPort == 0 ? servicePort : virtualPort;
+        promptsPerSecond = promptsPerSecond == 0 ? 2_000 : promptsPerSecond;
+        if (virtualAddress != null && !virtualAddress.isBlank()
+                && !virtualAddress.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
+            throw new IllegalArgumentException("trods.agent.virtual-address must be an IPv4 address: " + virtualAddress);
+        }
         if (normalQueue == recoveryQueue) {
             throw new IllegalArgumentException("trods.agent.normal-queue and recovery-queue must differ");
         }
+    }
+
+    /** The virtual address as an int, or 0 when none is configured. */
+    public int virtualAddressBits() {
+        if (virtualAddress == null || virtualAddress.isBlank()) {
+            return 0;
+        }
+        int bits = 0;
+        for (String octet : virtualAddress.split("\\.")) {
+            bits = bits << 8 | Integer.parseInt(octet);
+        }
+        return bits;
     }
 
     private static String hostName() {

@@ -8,6 +8,7 @@ import io.trods.agent.kernel.NfQueueSocket;
 import io.trods.agent.kernel.RawSocket;
 import io.trods.agent.kernel.TcpRepair;
 import io.trods.agent.netlink.Nfqueue;
+import io.trods.agent.recovery.Prompter;
 import io.trods.agent.recovery.Recoverer;
 import io.trods.agent.recovery.Splicer;
 import java.net.InetSocketAddress;
@@ -36,6 +37,7 @@ public final class AgentRuntime implements SmartLifecycle {
     private volatile PacketLoop loop;
     private volatile FlowEngine engine;
     private volatile String unavailable;
+    private volatile Prompter prompter;
     private NfQueueSocket socket;
     private RawSocket raw;
     private ExecutorService workers;
@@ -75,6 +77,10 @@ public final class AgentRuntime implements SmartLifecycle {
                     1000, 10_000, metrics);
             Recoverer recoverer = new Recoverer(store, engine, properties.serverId(), workers, splicer, metrics,
                     System::nanoTime, properties.lookupsPerSecond(), properties.missMemory().toMillis());
+            if (properties.virtualAddressBits() != 0) {
+                prompter = new Prompter(store, raw, properties.virtualAddressBits(), properties.virtualPort(),
+                        properties.promptsPerSecond(), metrics);
+            }
             socket = NfQueueSocket.open(new int[] {properties.normalQueue(), properties.recoveryQueue()}, 8192,
                     Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_GSO, 200);
             loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, properties.idleFlow().toSeconds());
@@ -132,6 +138,20 @@ public final class AgentRuntime implements SmartLifecycle {
     /** Why the agent is not intercepting, or null when it is. */
     public String unavailable() {
         return isRunning() ? null : unavailable == null ? "not started" : unavailable;
+    }
+
+    /**
+     * Prompts the clients of a server that was taken out because it failed.
+     *
+     * @return how many were prompted
+     * @throws IllegalStateException if this agent cannot prompt (not running, or no virtual address)
+     */
+    public int promptClientsOf(String failedServer) {
+        Prompter current = prompter;
+        if (current == null || !isRunning()) {
+            throw new IllegalStateException("prompting needs a running agent and trods.agent.virtual-address");
+        }
+        return current.promptClientsOf(failedServer);
     }
 
     public boolean rulesApplied() {

@@ -25,6 +25,12 @@ public interface FlowStore {
     /** The flows a server carried when it was last heard of: what to prompt after it failed. */
     List<FlowKey> flowsOf(String server);
 
+    /**
+     * Takes up to {@code max} flows out of a failed server's index, atomically: each flow is
+     * claimed by exactly one of the survivors that ask, so that each client is prompted once.
+     */
+    List<FlowKey> claimFlowsOf(String server, int max);
+
     /** A cheap round trip, for health. */
     boolean reachable();
 }

@@ -112,6 +112,22 @@ public final class RedisFlowStore implements FlowStore {
     }
 
     @Override
+    public List<FlowKey> claimFlowsOf(String server, int max) {
+        List<byte[]> members = call(() -> redis.execute((RedisConnection c) -> c.setCommands().sPop(indexKey(server), max)),
+                "claim flows of " + server);
+        List<FlowKey> keys = new ArrayList<>();
+        if (members != null) {
+            for (byte[] member : members) {
+                FlowKey parsed = parseStorageKey(new String(member, StandardCharsets.UTF_8));
+                if (parsed != null) {
+                    keys.add(parsed);
+                }
+            }
+        }
+        return keys;
+    }
+
+    @Override
     public boolean reachable() {
         try {
             return "PONG".equals(redis.execute(RedisConnection::ping));

@@ -56,6 +56,18 @@ public final class InMemoryFlowStore implements FlowStore {
     }
 
     @Override
+    public List<FlowKey> claimFlowsOf(String server, int max) {
+        check("claim " + server);
+        List<FlowKey> claimed = new ArrayList<>();
+        var it = index.getOrDefault(server, new HashSet<>()).iterator();
+        while (it.hasNext() && claimed.size() < max) {
+            claimed.add(it.next());
+            it.remove();
+        }
+        return claimed;
+    }
+
+    @Override
     public boolean reachable() {
         return !down;
     }

@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -97,6 +98,23 @@ class RedisFlowStoreIT {
         assertThat(store.find(b.key())).isEmpty();
         assertThat(store.flowsOf("server1")).isEmpty();
         assertThat(store.flowsOf("nobody")).isEmpty();
+    }
+
+    @Test
+    void eachFlowOfAFailedServerIsClaimedOnce() {
+        for (int port = 41000; port < 41250; port++) {
+            store.save(record(port, "dead"));
+        }
+        java.util.Set<FlowKey> claimed = new java.util.HashSet<>();
+        int claims = 0;
+        for (List<FlowKey> batch; !(batch = store.claimFlowsOf("dead", 100)).isEmpty(); claims++) {
+            for (FlowKey key : batch) {
+                assertThat(claimed.add(key)).as("claimed twice: %s", key).isTrue();
+            }
+        }
+        assertThat(claimed).hasSize(250);
+        assertThat(claims).isEqualTo(3);
+        assertThat(store.find(new FlowKey(0xC6120002, 41000, 80))).as("the record itself stays").isPresent();
     }
 
     @Test

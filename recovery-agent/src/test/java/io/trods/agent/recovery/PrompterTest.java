@@ -1,0 +1,67 @@
+package io.trods.agent.recovery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trods.agent.flow.FlowKey;
+import io.trods.agent.flow.FlowRecord;
+import io.trods.agent.flow.InMemoryFlowStore;
+import io.trods.agent.packet.TcpOptions;
+import io.trods.agent.packet.TcpSegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class PrompterTest {
+
+    static final int VIP = 0xC612000A;
+
+    @Test
+    void promptsEachClientOfTheFailedServerOnceWithAnOldSequenceNumberFromTheVip() {
+        InMemoryFlowStore store = new InMemoryFlowStore();
+        for (int port = 40000; port < 40150; port++) {
+            store.save(new FlowRecord(new FlowKey(0xC6120002, port, 80), "server1", 1460, 7, 7, true, true, 1000,
+                    new byte[10], 5000, new byte[20], 0));
+        }
+        store.save(new FlowRecord(new FlowKey(0xC6120003, 1, 80), "server2", 1460, 7, 7, true, true, 1, new byte[1], 2,
+                new byte[1], 0));
+        List<byte[]> sent = new ArrayList<>();
+        Prompter prompter = new Prompter(store, (segment, length, destination) -> sent.add(Arrays.copyOf(segment, length)),
+                VIP, 80, 100_000, (server, count) -> { });
+
+        assertThat(prompter.promptClientsOf("server1")).isEqualTo(150);
+        assertThat(prompter.promptClientsOf("server1")).as("claimed: not prompted twice").isZero();
+
+        assertThat(sent).hasSize(150);
+        TcpSegment s = new TcpSegment();
+        TcpOptions o = new TcpOptions();
+        List<Integer> ports = new ArrayList<>();
+        for (byte[] p : sent) {
+            assertThat(s.wrap(p, 0, p.length)).isTrue();
+            assertThat(s.srcAddress()).isEqualTo(VIP);
+            assertThat(s.srcPort()).isEqualTo(80);
+            assertThat(s.dstAddress()).isEqualTo(0xC6120002);
+            assertThat(s.seq()).as("old: before the response, outside the client's window").isEqualTo(4999);
+            assertThat(s.checksum()).isEqualTo(s.computeChecksum());
+            assertThat(o.parse(s)).isTrue();
+            assertThat(o.hasTimestamp).isFalse();
+            ports.add(s.dstPort());
+        }
+        assertThat(ports).doesNotHaveDuplicates();
+        assertThat(store.index.get("server2")).hasSize(1); // other servers' flows are left alone
+    }
+
+    @Test
+    void isRateLimited() {
+        InMemoryFlowStore store = new InMemoryFlowStore();
+        for (int port = 1; port <= 30; port++) {
+            store.save(new FlowRecord(new FlowKey(1, port, 80), "s", 1460, 7, 7, true, true, 1, new byte[1], 2,
+                    new byte[1], 0));
+        }
+        Prompter prompter = new Prompter(store, (segment, length, destination) -> { }, VIP, 80, 100, (a, b) -> { });
+        long start = System.nanoTime();
+        prompter.promptClientsOf("s");
+        // 30 prompts at 100/s take at least 0.29 s (no upper bound: this machine may be slow).
+        assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(280);
+    }
+}
