@@ -77,37 +77,45 @@ t_crash=$(ms_since)
 "$LAB" pool remove "$served_by"
 t_failover=$(ms_since)
 
-# Watch the client: bytes, and the time since the last new byte. Bytes already in flight at the
-# crash still arrive for a moment; "resumed" is the first new byte after a pause.
+# Watch the client, 20 times a second: bytes, and the time since the last new byte. Bytes already
+# on the wire at the crash still arrive for a moment; "resumed" is the first new byte after a pause
+# of at least 100 ms.
 last_bytes=$at_crash
 t_last_byte=$t_crash
-paused=0
 t_resumed=""
 while kill -0 "$CURL_PID" 2>/dev/null; do
-  sleep 0.5
+  sleep 0.05
   now=$(received)
-  if [ "$now" -gt "$last_bytes" ]; then
-    [ "$paused" -eq 0 ] || [ -n "$t_resumed" ] || t_resumed=$(ms_since)
-    last_bytes=$now
-    t_last_byte=$(ms_since)
-  else
-    paused=1
-  fi
   t=$(ms_since)
+  if [ "$now" -gt "$last_bytes" ]; then
+    [ -n "$t_resumed" ] || [ $((t - t_last_byte)) -lt 100 ] || t_resumed=$t
+    last_bytes=$now
+    t_last_byte=$t
+  fi
   if [ $((t / 1000)) -ne "${shown:-0}" ]; then   # one progress line a second
     shown=$((t / 1000))
     info "$(printf '%4d.%d s  %3d MiB of %d' $((t / 1000)) $((t % 1000 / 100)) $((now / 1048576)) $((size / 1048576)))"
   fi
   [ $((t - t_last_byte)) -lt $((STALL_LIMIT_S * 1000)) ] || break
 done
+# When the survivor's agent began the recovery, from its log (wall clock, milliseconds).
+t_recovering=""
+line=$(grep -h "recovering" "$LAB_STATE"/server*/agent.log 2>/dev/null | head -1 || true)
+if [ -n "$line" ]; then
+  t_recovering=$(( $(date -d "$(echo "$line" | awk '{print $1}')" +%s%3N) - t_start ))
+fi
 
 say "Timeline (from the request)"
-info "$(fmt_s 0)  request sent"
-info "$(fmt_s "$t_first")  response started, served by $served_by"
-info "$(fmt_s "$t_crash")  $served_by crash-stopped, client had $((at_crash / 1048576)) MiB"
-info "$(fmt_s "$t_failover")  $served_by removed from the balancer (by hand until the liveness monitor exists)"
-[ -z "$t_resumed" ] || info "$(fmt_s "$t_resumed")  bytes flow again ($(fmt_s $((t_resumed - t_crash))) after the crash)"
-info "$(fmt_s "$t_last_byte")  last byte received ($((last_bytes / 1048576)) MiB of $((size / 1048576)))"
+{
+  echo "0|request sent"
+  echo "$t_first|response started, served by $served_by"
+  echo "$t_crash|$served_by crash-stopped, client had $((at_crash / 1048576)) MiB"
+  echo "$t_failover|$served_by out of the balancer, survivors told to prompt its clients (by hand until the liveness monitor exists)"
+  [ -z "$t_recovering" ] || echo "$t_recovering|a survivor's agent recovers the connection ($(fmt_s $((t_recovering - t_crash))) after the crash)"
+  [ -z "$t_resumed" ] || echo "$t_resumed|bytes flow again ($(fmt_s $((t_resumed - t_crash))) after the crash)"
+  echo "$t_last_byte|last byte received ($((last_bytes / 1048576)) MiB of $((size / 1048576)))"
+} | sort -t'|' -k1,1n | while IFS='|' read -r ms text; do info "$(printf '%9s' "$(fmt_s "$ms")")  $text"; done
+[ -n "$t_resumed" ] || [ -z "$t_recovering" ] || info "           (the client never paused for 100 ms or more)"
 
 if kill -0 "$CURL_PID" 2>/dev/null; then
   kill "$CURL_PID" 2>/dev/null || true

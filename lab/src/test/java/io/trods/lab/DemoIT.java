@@ -29,7 +29,7 @@ class DemoIT {
                 .containsPattern("server\\d crash-stopped, client had \\d+ MiB")
                 .contains("removed from the balancer")
                 .contains("Timeline")
-                .containsPattern("bytes flow again \\(\\d+\\.\\d+ s after the crash\\)")
+                .containsPattern("a survivor's agent recovers the connection \\(\\d+\\.\\d+ s after the crash\\)")
                 .containsPattern("Outcome: the download COMPLETED, byte-identical \\(sha256 ef386df6")
                 .containsPattern("server\\d's agent recovered it");
         assertThat(Lab.namespaces()).as("the demo tears its lab down").isEmpty();
