@@ -122,7 +122,7 @@ start_agent() {
   local host=$1 dir jar=$TRODS_HOME/recovery-agent/target/recovery-agent.jar
   dir=$(host_dir "$host")
   [ -f "$jar" ] || die "the agent is not built ($jar): run ./trods setup, or lab up --baseline"
-  ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+  ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC \
     -jar "$jar" --trods.agent.server-id="$host" --spring.data.redis.host="$LAB_STORE_ADDR" \
     --trods.agent.virtual-address="$LAB_VIP" \
     --logging.file.name="$dir/agent.log" </dev/null >"$dir/agent.out" 2>&1 9>&- &

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Normal path, agent on versus off, in the same run on the same machine: time to first byte of a
+# 1 KiB object on new connections (curl, sequential), requests/s of 1 KiB over keep-alive (wrk) and
+# MB/s of the 64 MiB object (wrk), through the VIP, with the client's link not rate-limited.
+# Usage: bench/normal-path.sh [ttfb-samples] [wrk-seconds]   (as root; writes bench/results/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SAMPLES=${1:-500}
+SECONDS_WRK=${2:-8}
+OUT=bench/results/normal-path-$(date -u +%Y%m%dT%H%M%SZ).txt
+LAB=./trods
+
+percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {i=int(NR*p/100+0.5); if (i<1) i=1; printf "%.3f", a[i]*1000}'; }
+
+measure() {
+  local mode=$1
+  "$LAB" lab down >/dev/null
+  if [ "$mode" = baseline ]; then "$LAB" lab up --rate none --baseline >/dev/null; else "$LAB" lab up --rate none >/dev/null; fi
+  # Warm-up: JIT of the agents, nginx's open-file cache.
+  "$LAB" lab exec client -- wrk -t2 -c16 -d3s http://198.18.0.10/obj/1K.bin >/dev/null
+  "$LAB" lab exec client -- bash -c "for i in \$(seq $SAMPLES); do curl -s -o /dev/null -w '%{time_starttransfer}\n' http://198.18.0.10/obj/1K.bin; done" >/tmp/ttfb.$mode
+  local small big
+  small=$("$LAB" lab exec client -- wrk -t2 -c32 -d"${SECONDS_WRK}"s --latency http://198.18.0.10/obj/1K.bin)
+  big=$("$LAB" lab exec client -- wrk -t2 -c4 -d"${SECONDS_WRK}"s http://198.18.0.10/obj/64M.bin)
+  printf '%-9s ttfb p50 %s ms  p99 %s ms | 1K keep-alive %s req/s (wrk p50 %s) | 64M %s\n' "$mode" \
+    "$(percentile 50 </tmp/ttfb.$mode)" "$(percentile 99 </tmp/ttfb.$mode)" \
+    "$(awk '/Requests\/sec/ {print $2}' <<<"$small")" "$(awk '$1 == "50%" {print $2}' <<<"$small")" \
+    "$(awk '/Transfer\/sec/ {print $2}' <<<"$big")"
+}
+
+{
+  echo "# bench/normal-path.sh $SAMPLES $SECONDS_WRK on $(uname -r), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+  measure baseline
+  measure agent
+} | tee "$OUT"
+"$LAB" lab down >/dev/null
+echo "written to $OUT"
