@@ -55,7 +55,8 @@ lab_hosts() {
 }
 
 check_host() {
-  lab_role "$1" >/dev/null && lab_hosts | grep -qx "$1" ||
+  # Not "lab_hosts | grep -q": grep may exit first and, with pipefail, fail the pipe (SIGPIPE).
+  lab_role "$1" >/dev/null && grep -qx "$1" <<<"$(lab_hosts)" ||
     die "no host '$1' in the lab (hosts: $(lab_hosts | tr '\n' ' '))"
 }
 
@@ -112,6 +113,7 @@ cmd_up() {
   create_switch
   LAB_SERVERS=$servers
   LAB_AGENTS=$agents
+  LAB_AGENT_ARGS=${TRODS_LAB_AGENT_ARGS:-}
   for ((i = 1; i <= servers; i++)); do echo "server$i"; done >"$LAB_STATE/pool"
   local host
   while read -r host; do create_host "$host"; done < <(lab_hosts)
@@ -130,6 +132,7 @@ cmd_up() {
 LAB_SERVERS=$servers
 LAB_RATE=$rate
 LAB_AGENTS=$agents
+LAB_AGENT_ARGS="${LAB_AGENT_ARGS:-}"
 LAB_DOCROOT=$docroot
 LAB_SINCE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 ENV

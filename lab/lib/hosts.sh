@@ -117,14 +117,15 @@ start_nginx() {
 }
 
 # The recovery agent beside nginx: the jar built by ./trods setup, run as root in the server's
-# namespace; its actuator answers on 127.0.0.1:9101 inside that namespace.
+# namespace; its actuator answers on 127.0.0.1:9101 inside that namespace. LAB_AGENT_ARGS (from
+# TRODS_LAB_AGENT_ARGS at lab up) adds settings, e.g. --trods.agent.zero-window=false.
 start_agent() {
   local host=$1 dir jar=$TRODS_HOME/recovery-agent/target/recovery-agent.jar
   dir=$(host_dir "$host")
   [ -f "$jar" ] || die "the agent is not built ($jar): run ./trods setup, or lab up --baseline"
   ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC \
     -jar "$jar" --trods.agent.server-id="$host" --spring.data.redis.host="$LAB_STORE_ADDR" \
-    --trods.agent.virtual-address="$LAB_VIP" \
+    --trods.agent.virtual-address="$LAB_VIP" ${LAB_AGENT_ARGS:-} \
     --logging.file.name="$dir/agent.log" </dev/null >"$dir/agent.out" 2>&1 9>&- &
   echo $! >"$dir/agent.pid"
 }

@@ -115,11 +115,14 @@ final class Lab {
         for (int i = 0; i < tags.length; i++) {
             url.append(i == 0 ? "?" : "&").append("tag=").append(tags[i]);
         }
-        Result r = exec(server, "curl", "-s", url.toString());
-        if (r.exitCode() != 0 || !r.stdout().contains("measurements")) {
-            return 0;
+        Result r = exec(server, "curl", "-s", "-m", "10", "-w", "\n%{http_code}", url.toString());
+        String code = r.stdout().substring(r.stdout().lastIndexOf('\n') + 1);
+        if (code.equals("404")) {
+            return 0; // no such meter (yet), or no value with these tags
         }
-        return JSON.readTree(r.stdout()).get("measurements").get(0).get("value").asDouble();
+        assertThat(code).as("actuator metrics of %s: %s %s", server, r.stdout(), r.stderr()).isEqualTo("200");
+        return JSON.readTree(r.stdout().substring(0, r.stdout().lastIndexOf('\n'))).get("measurements").get(0)
+                .get("value").asDouble();
     }
 
     static JsonNode agentHealth(String server) {

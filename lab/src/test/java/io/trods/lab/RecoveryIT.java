@@ -155,6 +155,67 @@ class RecoveryIT {
         assertThat(Lab.exec("store", "redis-cli", "--scan", "--pattern", "trods:flow:*").orFail().stdout()).isBlank();
     }
 
+    /**
+     * Never corrupt: the object changes on disk during the download (new mtime, new ETag), so the
+     * survivor's If-Range request gets the whole new version instead of the rest of the old one.
+     * The client's connection must be reset, and what it received must be a prefix of the object.
+     */
+    @Test
+    void whenTheObjectChangedTheClientIsResetNeverGivenMixedBytes() throws Exception {
+        Lab.up(2, "80mbit");
+        Path object = Path.of(Lab.status().get("docroot").asString(), "obj/64M.bin");
+        java.nio.file.attribute.FileTime mtime = java.nio.file.Files.getLastModifiedTime(object);
+        try {
+            Download d = start("curl", BIG, "big");
+            Lab.waitFor(() -> d.received() >= 16 * MIB, 30_000, "16 MiB");
+            java.nio.file.Files.setLastModifiedTime(object,
+                    java.nio.file.attribute.FileTime.fromMillis(mtime.toMillis() + 60_000));
+
+            Lab.crashAndFailOver(servedBy(d));
+
+            assertThat(d.exitCode(60)).as("curl reports the reset").isNotZero();
+            long received = d.received();
+            assertThat(received).isLessThan(64 * MIB);
+            try (var in = java.nio.file.Files.newInputStream(d.body());
+                    var original = java.nio.file.Files.newInputStream(object)) {
+                assertThat(in.readAllBytes()).as("a prefix of the object")
+                        .isEqualTo(original.readNBytes((int) received));
+            }
+        } finally {
+            java.nio.file.Files.setLastModifiedTime(object, mtime);
+        }
+    }
+
+    @Test
+    void fiftyConcurrentDownloadsOfACrashedServerAllRecover() throws Exception {
+        Lab.up(3, "400mbit");
+        int n = 50;
+        // One client process starts all curls at once, so that none finishes before the last starts.
+        Process clients = Lab.start(tmp.resolve("clients.out"), tmp.resolve("clients.err"), "client", "bash", "-c",
+                "for i in $(seq 0 " + (n - 1) + "); do (curl -sS -D " + tmp + "/h$i -o " + tmp + "/b$i "
+                        + Lab.vipUrl("/obj/16M.bin") + "; echo $? > " + tmp + "/rc$i) & done; wait");
+        downloads.add(clients);
+        List<Download> all = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            all.add(new Download(clients, tmp.resolve("b" + i), tmp.resolve("h" + i)));
+        }
+        Lab.waitFor(() -> all.stream().allMatch(d -> d.received() > 0), 60_000, "every download under way");
+        String victim = servedBy(all.get(0));
+        List<Download> onVictim = all.stream().filter(d -> victim.equals(d.servedBy())).toList();
+
+        Lab.crashAndFailOver(victim);
+        long unfinished = onVictim.stream().filter(d -> d.received() < 16 * MIB).count();
+
+        assertThat(clients.waitFor(120, TimeUnit.SECONDS)).as("all downloads ended").isTrue();
+        for (int i = 0; i < n; i++) {
+            assertThat(java.nio.file.Files.readString(tmp.resolve("rc" + i)).strip()).as("curl %d's exit code", i)
+                    .isEqualTo("0");
+            assertThat(Lab.sha256(tmp.resolve("b" + i))).isEqualTo("779f960ad76a1dbf2985160ea48d4e6a208229ae702782ca34049b7c1e3f66fb");
+        }
+        assertThat(unfinished).as("downloads cut short on the crashed server").isGreaterThanOrEqualTo(10);
+        assertThat(recoveriesOnSurvivors(3, victim)).isGreaterThanOrEqualTo(unfinished);
+    }
+
     private static String servedBy(Download d) {
         String server = d.servedBy();
         assertThat(server).as("X-Served-By of the download").startsWith("server");

@@ -23,12 +23,14 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     the failed server's clients are not prompted and recovery waits for their own retransmissions
  * @param virtualPort the port clients connect to (default: the service port)
  * @param promptsPerSecond prompts sent at most, per agent
+ * @param zeroWindow advertise a zero receive window while a protected response streams, so that the
+ *     withheld byte never makes a client abort a long download (default true)
  */
 @ConfigurationProperties("trods.agent")
 public record AgentProperties(String serverId, boolean intercept, int servicePort, int normalQueue, int recoveryQueue,
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
         int lookupsPerSecond, Duration missMemory, int recoveryThreads, String virtualAddress, int virtualPort,
-        int promptsPerSecond) {
+        int promptsPerSecond, Boolean zeroWindow) {
 
     public AgentProperties {
         if (serverId == null || serverId.isBlank()) {
@@ -46,6 +48,7 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         recoveryThreads = recoveryThreads == 0 ? 512 : recoveryThreads;
         virtualPort = virtualPort == 0 ? servicePort : virtualPort;
         promptsPerSecond = promptsPerSecond == 0 ? 2_000 : promptsPerSecond;
+        zeroWindow = zeroWindow == null || zeroWindow;
         if (virtualAddress != null && !virtualAddress.isBlank()
                 && !virtualAddress.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
             throw new IllegalArgumentException("trods.agent.virtual-address must be an IPv4 address: " + virtualAddress);

@@ -65,7 +65,7 @@ public final class AgentRuntime implements SmartLifecycle {
         try {
             raw = RawSocket.open();
             engine = new FlowEngine(store, properties.serverId(), properties.maxFlows(), System::nanoTime,
-                    System::currentTimeMillis, metrics, raw);
+                    System::currentTimeMillis, metrics, raw, properties.zeroWindow());
             AtomicInteger n = new AtomicInteger();
             workers = new ThreadPoolExecutor(0, properties.recoveryThreads(), 60, TimeUnit.SECONDS,
                     new SynchronousQueue<>(), r -> {

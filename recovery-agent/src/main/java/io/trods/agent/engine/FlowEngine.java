@@ -30,6 +30,14 @@ import java.util.function.LongSupplier;
  * its response has not been saved, at the request's first byte (a survivor then receives the whole
  * request again); while a saved response streams, at the request's last byte. SACK blocks of capped
  * segments are removed, or they would tell the client that its withheld byte arrived.
+ *
+ * <p>While a response streams, the server's receive window is also advertised as zero (unless
+ * turned off). A Linux client counts retransmissions of an unacknowledged byte against
+ * tcp_retries2 and aborts the connection when they run out (about 15 minutes by default), even
+ * while data arrives; with a zero window its retransmissions become window probes, and it gives up
+ * only if nothing at all arrives for 2 x TCP_RTO_MAX (tcp_retransmit_timer's zero-window branch).
+ * The client has nothing to send during a response anyway; the release at its end reopens the
+ * window with the kernel's real one.
  */
 public final class FlowEngine {
 
@@ -49,16 +57,19 @@ public final class FlowEngine {
     private final EngineListener listener;
     private final TcpOptions options = new TcpOptions();
     private final SegmentSender sender;
+    private final boolean zeroWindow;
     private final byte[] release = new byte[64];
 
     public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
             EngineListener listener) {
-        this(store, serverId, maxFlows, nanoClock, wallClock, listener, (segment, length, destination) -> { });
+        this(store, serverId, maxFlows, nanoClock, wallClock, listener, (segment, length, destination) -> { }, true);
     }
 
+    /** @param zeroWindow advertise a zero window while a response streams (see the class comment) */
     public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
-            EngineListener listener, SegmentSender sender) {
+            EngineListener listener, SegmentSender sender, boolean zeroWindow) {
         this.sender = sender;
+        this.zeroWindow = zeroWindow;
         this.store = store;
         this.serverId = serverId;
         this.maxFlows = maxFlows;
@@ -277,6 +288,9 @@ public final class FlowEngine {
             return PASS;
         }
         seg.setAck(limit, checksumPartial);
+        if (zeroWindow && flow.phase == Flow.Phase.STREAMING) {
+            seg.setWindow(0, checksumPartial);
+        }
         if (options.parse(seg) && options.sackOffset >= 0) {
             seg.nopOut(options.sackOffset, options.sackLength, checksumPartial);
         }
@@ -331,6 +345,11 @@ public final class FlowEngine {
             listener.flowClosed(previous.key);
         }
         listener.flowOpened(record.key());
+    }
+
+    /** Whether the engine tracks this connection (for example because it was just recovered). */
+    public boolean tracks(FlowKey key) {
+        return flows.containsKey(key.packed());
     }
 
     /** Forgets an adopted flow whose recovery did not happen (the record stays for another try). */

@@ -42,7 +42,9 @@ public final class Recoverer {
     private static final Logger log = LoggerFactory.getLogger(Recoverer.class);
 
     /** What happened to one unknown packet, for metrics. */
-    public enum Outcome { RECOVERED, NO_RECORD, REFUSED, REMEMBERED_MISS, RATE_LIMITED, STORE_UNAVAILABLE, FAILED }
+    public enum Outcome {
+        RECOVERED, ALREADY_RECOVERED, NO_RECORD, REFUSED, REMEMBERED_MISS, RATE_LIMITED, STORE_UNAVAILABLE, FAILED
+    }
 
     /** Hears about outcomes. */
     public interface Listener {
@@ -91,6 +93,12 @@ public final class Recoverer {
         }
         long start = nanoClock.getAsLong();
         FlowKey key = FlowKey.ofClientSegment(seg);
+        if (engine.tracks(key)) {
+            // Queued before the connection was recreated (several of the client's packets can be on
+            // their way at once): the new socket exists now and takes it.
+            listener.outcome(key, Outcome.ALREADY_RECOVERED, 0);
+            return ACCEPT;
+        }
         Long missedAt = recentMisses.get(key.packed());
         if (missedAt != null && start - missedAt < missMemoryNanos) {
             listener.outcome(key, Outcome.REMEMBERED_MISS, 0);

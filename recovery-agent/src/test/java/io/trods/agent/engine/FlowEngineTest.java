@@ -41,7 +41,7 @@ class FlowEngineTest {
                 public void responseUnprotected(FlowKey key, Enum<?> reason) {
                     events.add("unprotected " + reason);
                 }
-            }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)));
+            }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)), true);
     final TcpSegment seg = new TcpSegment();
     int clientPort = 40000;
 
@@ -117,6 +117,7 @@ class FlowEngineTest {
 
         assertThat(verdict).isEqualTo(PASS_REWRITTEN);
         assertThat(seg.ack()).as("the withheld byte").isEqualTo(requestEnd() - 1);
+        assertThat(seg.window()).as("zero window while the response streams").isZero();
         assertThat(seg.checksum()).isEqualTo(seg.computeChecksum());
         FlowRecord saved = store.records.get(new FlowKey(CLIENT, clientPort, 80));
         assertThat(saved).isNotNull();
@@ -187,6 +188,27 @@ class FlowEngineTest {
         assertThat(saved.requestStart()).isEqualTo(requestEnd());
         assertThat(saved.responseStart()).isEqualTo(bodyEnd);
         assertThat(events).containsExactly("protected", "protected");
+    }
+
+    @Test
+    void theZeroWindowCanBeTurnedOff() {
+        FlowEngine plain = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L, new EngineListener() {
+        }, (segment, length, destination) -> { }, false);
+        byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
+        seg.wrap(syn, 0, syn.length);
+        plain.onClientSegment(seg);
+        byte[] synAck = segment(false, SERVER_ISN, CLIENT_ISN + 1, TcpSegment.SYN | TcpSegment.ACK, SYNACK_OPTIONS, NO_OPTIONS);
+        seg.wrap(synAck, 0, synAck.length);
+        plain.onServerSegment(seg, false);
+        byte[] request = segment(true, CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, NO_OPTIONS, ascii(REQUEST));
+        seg.wrap(request, 0, request.length);
+        plain.onClientSegment(seg);
+        byte[] response = segment(false, SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD));
+        seg.wrap(response, 0, response.length);
+
+        assertThat(plain.onServerSegment(seg, false)).isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).isEqualTo(requestEnd() - 1);
+        assertThat(seg.window()).isEqualTo(502);
     }
 
     @Test
