@@ -81,9 +81,16 @@ final class Lab {
     }
 
     static void waitFor(java.util.function.BooleanSupplier condition, long millis, String what) {
+        waitFor(condition, millis, () -> what);
+    }
+
+    /** As above, with a description computed when the wait fails (it may list what is missing). */
+    static void waitFor(java.util.function.BooleanSupplier condition, long millis, java.util.function.Supplier<String> what) {
         long deadline = System.currentTimeMillis() + millis;
         while (!condition.getAsBoolean()) {
-            assertThat(System.currentTimeMillis()).as("waiting for " + what).isLessThan(deadline);
+            if (System.currentTimeMillis() >= deadline) {
+                throw new AssertionError("timed out after " + millis + " ms waiting for " + what.get());
+            }
             try {
                 Thread.sleep(20);
             } catch (InterruptedException e) {

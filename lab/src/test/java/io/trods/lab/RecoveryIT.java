@@ -206,7 +206,10 @@ class RecoveryIT {
         Lab.crashAndFailOver(victim);
         long unfinished = onVictim.stream().filter(d -> d.received() < 16 * MIB).count();
 
-        assertThat(clients.waitFor(120, TimeUnit.SECONDS)).as("all downloads ended").isTrue();
+        Lab.waitFor(() -> java.util.stream.IntStream.range(0, n).allMatch(i -> java.nio.file.Files.exists(tmp.resolve("rc" + i))),
+                120_000, () -> "every download to end; still running: " + java.util.stream.IntStream.range(0, n)
+                        .filter(i -> !java.nio.file.Files.exists(tmp.resolve("rc" + i)))
+                        .mapToObj(i -> i + " (" + all.get(i).servedBy() + ", " + all.get(i).received() + " B)").toList());
         for (int i = 0; i < n; i++) {
             assertThat(java.nio.file.Files.readString(tmp.resolve("rc" + i)).strip()).as("curl %d's exit code", i)
                     .isEqualTo("0");

@@ -101,6 +101,10 @@ public final class FlowEngine {
         if (seg.has(TcpSegment.RST) || seg.has(TcpSegment.FIN)) {
             return close(flow); // the client ends the connection: no record is needed any more
         }
+        int verdict = PASS;
+        if (flow.phase == Flow.Phase.STREAMING && seg.has(TcpSegment.ACK) && SeqNum.after(seg.ack(), flow.serverNext)) {
+            verdict = catchUp(flow, seg);
+        }
         if (flow.phase == Flow.Phase.STREAMING && seg.has(TcpSegment.ACK)
                 && !SeqNum.before(seg.ack(), flow.bodyEnd)) {
             flow.phase = Flow.Phase.IDLE; // the client has it all: nothing to withhold any more
@@ -109,10 +113,10 @@ public final class FlowEngine {
         }
         int length = seg.payloadLength();
         if (length == 0) {
-            return PASS;
+            return verdict;
         }
         return switch (flow.phase) {
-            case HANDSHAKE -> PASS;
+            case HANDSHAKE -> verdict;
             case IDLE -> {
                 flow.startRequest(seg.seq());
                 yield collectRequest(flow, seg);
@@ -122,9 +126,26 @@ public final class FlowEngine {
                 if (SeqNum.after(seg.seqEnd(), flow.requestEnd())) {
                     yield forget(flow, Unprotected.PIPELINED); // another request before this response ended
                 }
-                yield PASS; // a retransmission of request bytes, such as the withheld one
+                yield verdict; // a retransmission of request bytes, such as the withheld one
             }
         };
+    }
+
+    /**
+     * The client acknowledges bytes this server has not sent. That happens after a recovery: bytes
+     * the failed server had sent were still on their way, the client kept those beyond a lost one,
+     * and once the recovered connection fills the hole the client's acknowledgement jumps over them.
+     * The recreated socket would drop such an ACK (data it never sent) and the download would stall
+     * for good. So the ACK is lowered to what this server has sent, and its SACK blocks removed: the
+     * socket goes on sending the object's bytes from where it is (the client already has some of
+     * them and drops the copies, which are identical) until it catches up with the client.
+     */
+    private int catchUp(Flow flow, TcpSegment seg) {
+        seg.setAck(flow.serverNext, false);
+        if (options.parse(seg) && options.sackOffset >= 0) {
+            seg.nopOut(options.sackOffset, options.sackLength, false);
+        }
+        return PASS_REWRITTEN;
     }
 
     private int open(TcpSegment seg, long id, Flow previous) {

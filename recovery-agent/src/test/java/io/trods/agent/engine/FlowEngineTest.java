@@ -158,6 +158,8 @@ class FlowEngineTest {
         handshake();
         requestAndResponseStart(HEAD);
         int bodyEnd = SERVER_ISN + 1 + HEAD.length() + 5000;
+        // The rest of the body leaves the server.
+        server(SERVER_ISN + 1 + HEAD.length() + 5, requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[4995]);
 
         assertThat(sent).isEmpty();
         assertThat(client(requestEnd() - 1, bodyEnd, TcpSegment.ACK, NO_OPTIONS)).isEqualTo(PASS);
@@ -188,6 +190,26 @@ class FlowEngineTest {
         assertThat(saved.requestStart()).isEqualTo(requestEnd());
         assertThat(saved.responseStart()).isEqualTo(bodyEnd);
         assertThat(events).containsExactly("protected", "protected");
+    }
+
+    @Test
+    void anAckBeyondWhatThisServerSentIsLoweredSoThatTheSocketCatchesUp() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        int sentEnd = SERVER_ISN + 1 + HEAD.length() + 5; // what the server has sent so far
+        // The client has bytes the failed server sent beyond a hole: its ACK jumps ahead, with SACK.
+        byte[] b = segment(true, requestEnd() - 1, sentEnd + 600_000, TcpSegment.ACK, SACK_OPTIONS, NO_OPTIONS);
+        seg.wrap(b, 0, b.length);
+
+        assertThat(engine.onClientSegment(seg)).isEqualTo(PASS_REWRITTEN);
+
+        assertThat(seg.ack()).isEqualTo(sentEnd);
+        TcpOptions o = new TcpOptions();
+        assertThat(o.parse(seg)).isTrue();
+        assertThat(o.sackBlocks).isZero();
+        assertThat(seg.checksum()).isEqualTo(seg.computeChecksum());
+        // An ACK within what was sent passes as it is.
+        assertThat(client(requestEnd() - 1, sentEnd - 5, TcpSegment.ACK, NO_OPTIONS)).isEqualTo(PASS);
     }
 
     @Test
