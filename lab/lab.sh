@@ -29,7 +29,8 @@ usage: ./trods lab COMMAND
   revive HOST            bring a crashed HOST back, empty (fresh namespace and processes)
   pool [remove|add HOST] the servers the balancer sends new connections to; remove also moves
                          the removed server's connections (conntrack entries deleted), as the
-                         lb-plugin will; without arguments, list them
+                         lb-plugin will, and has the survivors' agents prompt its clients
+                         (remove HOST --no-prompt: not); without arguments, list them
 USAGE
 }
 
@@ -216,7 +217,8 @@ cmd_exec() {
 cmd_pool() {
   require_root
   load_state
-  local action=${1:-} host=${2:-}
+  local action=${1:-} host=${2:-} prompt=1
+  [ "${3:-}" != --no-prompt ] || prompt=0
   if [ -z "$action" ]; then
     pool_members
     return 0
@@ -232,7 +234,7 @@ cmd_pool() {
       # Its connections' next packets must be balanced afresh, to a survivor.
       ns_exec balancer conntrack -D --reply-src "$(lab_addr "$host")" >/dev/null 2>&1 || true
       say "Removed $host from the balancer's pool ($(pool_members | tr '\n' ' '))"
-      prompt_survivors "$host"
+      [ "$prompt" = 0 ] || prompt_survivors "$host"
       ;;
     add)
       { pool_members; echo "$host"; } | sort -u -V >"$LAB_STATE/pool.new"

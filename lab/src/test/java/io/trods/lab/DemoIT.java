@@ -27,7 +27,7 @@ class DemoIT {
         assertThat(demo.stdout())
                 .contains("served by server")
                 .containsPattern("server\\d crash-stopped, client had \\d+ MiB")
-                .contains("removed from the balancer")
+                .contains("out of the balancer")
                 .contains("Timeline")
                 .containsPattern("a survivor's agent recovers the connection \\(\\d+\\.\\d+ s after the crash\\)")
                 .containsPattern("Outcome: the download COMPLETED, byte-identical \\(sha256 ef386df6")
