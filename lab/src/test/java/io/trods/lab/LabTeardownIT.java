@@ -46,13 +46,7 @@ class LabTeardownIT {
         Lab.down();
         List<String> linksBefore = rootLinks();
         String tablesBefore = rootNftTables();
-        Process up = new ProcessBuilder(Lab.HOME.resolve("trods").toString(), "lab", "up", "--servers", "3")
-                .directory(Lab.HOME.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (!Lab.namespaces().contains("trods-server1") && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-        }
+        Process up = upHalfway();
         // SIGKILL: no trap runs, exactly the interrupted case that `down` must handle.
         up.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
         up.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
@@ -66,18 +60,21 @@ class LabTeardownIT {
     @Test
     void anInterruptedUpRemovesWhatItCreated() throws Exception {
         Lab.down();
-        Process up = new ProcessBuilder(Lab.HOME.resolve("trods").toString(), "lab", "up", "--servers", "3")
-                .directory(Lab.HOME.toFile()).redirectErrorStream(true)
-                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-        long deadline = System.currentTimeMillis() + 30_000;
-        while (!Lab.namespaces().contains("trods-server1") && System.currentTimeMillis() < deadline) {
-            Thread.sleep(20);
-        }
+        Process up = upHalfway();
         Lab.run(List.of("kill", "-INT", Long.toString(up.pid())), 5).orFail(); // Ctrl-C
         assertThat(up.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(up.exitValue()).isNotZero();
         assertThat(Lab.namespaces()).isEmpty();
         assertThat(Files.exists(Lab.STATE)).isFalse();
+    }
+
+    /** Starts a lab up and returns once it has created some of the hosts. */
+    private static Process upHalfway() throws java.io.IOException {
+        Process up = new ProcessBuilder(Lab.HOME.resolve("trods").toString(), "lab", "up", "--servers", "3")
+                .directory(Lab.HOME.toFile()).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        Lab.waitFor(() -> Lab.namespaces().contains("trods-server1"), 30_000, "lab up to create server1");
+        return up;
     }
 
     private static void assertNothingLeft(List<Long> pids, List<String> linksBefore, String tablesBefore) {

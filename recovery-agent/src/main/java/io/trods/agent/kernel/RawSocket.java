@@ -2,9 +2,6 @@ package io.trods.agent.kernel;
 
 import io.trods.agent.engine.SegmentSender;
 import java.io.Closeable;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,7 +33,7 @@ public final class RawSocket implements SegmentSender, Closeable {
 
     @Override
     public synchronized void send(byte[] segment, int length, int destination) {
-        byte[] sockaddr = Structs.sockaddrIn(inet(destination), 0);
+        byte[] sockaddr = Structs.sockaddrIn(Ipv4.of(destination), 0);
         System.arraycopy(sockaddr, 0, address, 0, sockaddr.length);
         if (LibC.sendto(fd, segment, length, 0, address, address.length) < 0) {
             failures++;
@@ -51,13 +48,5 @@ public final class RawSocket implements SegmentSender, Closeable {
     @Override
     public void close() {
         LibC.close(fd);
-    }
-
-    private static Inet4Address inet(int a) {
-        try {
-            return (Inet4Address) InetAddress.getByAddress(new byte[] {(byte) (a >>> 24), (byte) (a >>> 16), (byte) (a >>> 8), (byte) a});
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

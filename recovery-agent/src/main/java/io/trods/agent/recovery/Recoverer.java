@@ -6,15 +6,13 @@ import io.trods.agent.flow.FlowKey;
 import io.trods.agent.flow.FlowRecord;
 import io.trods.agent.flow.FlowStore;
 import io.trods.agent.flow.StoreUnavailableException;
+import io.trods.agent.kernel.Ipv4;
 import io.trods.agent.kernel.KernelCallException;
 import io.trods.agent.kernel.RepairSpec;
 import io.trods.agent.kernel.RepairedConnection;
 import io.trods.agent.kernel.TcpRepair;
 import io.trods.agent.packet.TcpOptions;
 import io.trods.agent.packet.TcpSegment;
-import java.net.Inet4Address;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
@@ -167,22 +165,13 @@ public final class Recoverer {
         splicer.splice(plan, connection);
     }
 
-    private static RepairSpec spec(TcpSegment seg, RecoveryPlan plan) throws KernelCallException {
+    private static RepairSpec spec(TcpSegment seg, RecoveryPlan plan) {
         FlowRecord record = plan.record();
         boolean scaling = record.clientWindowScale() >= 0 && record.serverWindowScale() >= 0;
-        return new RepairSpec(inet(seg.dstAddress()), seg.dstPort(), inet(seg.srcAddress()), seg.srcPort(),
+        return new RepairSpec(Ipv4.of(seg.dstAddress()), seg.dstPort(), Ipv4.of(seg.srcAddress()), seg.srcPort(),
                 plan.sendSeq(), plan.recvSeq(), record.clientMss() > 0 ? record.clientMss() : 536,
                 scaling ? record.clientWindowScale() : 0, scaling ? record.serverWindowScale() : 0,
                 record.sackPermitted(), record.timestamps(), plan.tsVal(), plan.tsEcr(), plan.peerWindow());
-    }
-
-    private static Inet4Address inet(int address) {
-        try {
-            return (Inet4Address) InetAddress.getByAddress(new byte[] {
-                (byte) (address >>> 24), (byte) (address >>> 16), (byte) (address >>> 8), (byte) address});
-        } catch (UnknownHostException e) {
-            throw new IllegalStateException(e); // four bytes are always an address
-        }
     }
 
     private boolean takeLookupToken(long now) {

@@ -10,7 +10,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.SetArgs;
@@ -104,24 +103,18 @@ public final class RedisFlowStore implements FlowStore {
 
     @Override
     public List<FlowKey> flowsOf(String server) {
-        Set<byte[]> members = call(() -> redis.execute((RedisConnection c) -> c.setCommands().sMembers(indexKey(server))),
-                "flows of " + server);
-        List<FlowKey> keys = new ArrayList<>();
-        if (members != null) {
-            for (byte[] member : members) {
-                FlowKey parsed = parseStorageKey(new String(member, StandardCharsets.UTF_8));
-                if (parsed != null) {
-                    keys.add(parsed);
-                }
-            }
-        }
-        return keys;
+        return keysOf(call(() -> redis.execute((RedisConnection c) -> c.setCommands().sMembers(indexKey(server))),
+                "flows of " + server));
     }
 
     @Override
     public List<FlowKey> claimFlowsOf(String server, int max) {
-        List<byte[]> members = call(() -> redis.execute((RedisConnection c) -> c.setCommands().sPop(indexKey(server), max)),
-                "claim flows of " + server);
+        return keysOf(call(() -> redis.execute((RedisConnection c) -> c.setCommands().sPop(indexKey(server), max)),
+                "claim flows of " + server));
+    }
+
+    /** The flow keys among an index's members; anything else found there is skipped. */
+    private static List<FlowKey> keysOf(java.util.Collection<byte[]> members) {
         List<FlowKey> keys = new ArrayList<>();
         if (members != null) {
             for (byte[] member : members) {
