@@ -155,6 +155,51 @@ class RecoveryIT {
         assertThat(Lab.exec("store", "redis-cli", "--scan", "--pattern", "trods:flow:*").orFail().stdout()).isBlank();
     }
 
+    @Test
+    void aKeepAliveConnectionSurvivesAFailureDuringItsSecondObject() throws Exception {
+        Lab.up(2, "80mbit");
+        Path first = tmp.resolve("first");
+        Path second = tmp.resolve("second");
+        Path headers = tmp.resolve("headers");
+        Path out = tmp.resolve("out");
+        Process curl = Lab.start(out, tmp.resolve("err"), "client", "curl", "-sS", "-D", headers.toString(),
+                "-w", "%{num_connects}\\n", "-o", first.toString(), Lab.vipUrl("/obj/1M.bin"),
+                "-o", second.toString(), Lab.vipUrl(BIG));
+        downloads.add(curl);
+        Lab.waitFor(() -> Lab.size(second) >= 16 * MIB, 30_000, "16 MiB of the second object");
+
+        Lab.crashAndFailOver(Lab.header(headers, "X-Served-By"));
+
+        assertThat(curl.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        assertThat(curl.exitValue()).isZero();
+        assertThat(java.nio.file.Files.readAllLines(out)).as("connections opened per object: one, then reused")
+                .containsExactly("1", "0");
+        assertThat(Lab.sha256(first)).isEqualTo("a4a903c24ec296b0a745d22d7ae879eaa8d71e548271a43e1d47017120f04ab1");
+        assertThat(Lab.sha256(second)).isEqualTo(BIG_SHA256);
+    }
+
+    @Test
+    void anInterruptedRangeRequestGetsExactlyItsRange() throws Exception {
+        Lab.up(2, "80mbit");
+        Path body = tmp.resolve("range");
+        Path headers = tmp.resolve("headers");
+        Process curl = Lab.start(tmp.resolve("out"), tmp.resolve("err"), "client", "curl", "-sS", "-r", "1000000-50000000",
+                "-D", headers.toString(), "-o", body.toString(), Lab.vipUrl(BIG));
+        downloads.add(curl);
+        Lab.waitFor(() -> Lab.size(body) >= 15 * MIB, 30_000, "15 MiB of the range");
+
+        Lab.crashAndFailOver(Lab.header(headers, "X-Served-By"));
+
+        assertThat(curl.waitFor(90, TimeUnit.SECONDS)).isTrue();
+        assertThat(curl.exitValue()).isZero();
+        Path object = Path.of(Lab.status().get("docroot").asString(), "obj/64M.bin");
+        try (var in = java.nio.file.Files.newInputStream(object)) {
+            in.skipNBytes(1_000_000);
+            assertThat(java.nio.file.Files.readAllBytes(body)).as("bytes 1000000-50000000 of the object")
+                    .isEqualTo(in.readNBytes(49_000_001));
+        }
+    }
+
     /**
      * Never corrupt: the object changes on disk during the download (new mtime, new ETag), so the
      * survivor's If-Range request gets the whole new version instead of the rest of the old one.
