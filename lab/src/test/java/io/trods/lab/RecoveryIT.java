@@ -155,6 +155,43 @@ class RecoveryIT {
         assertThat(Lab.exec("store", "redis-cli", "--scan", "--pattern", "trods:flow:*").orFail().stdout()).isBlank();
     }
 
+    /**
+     * HTTP-setup phase: the server has the request but dies before answering. Its nginx is frozen
+     * (SIGSTOP) so that the request waits there; then the server crashes and a survivor serves the
+     * request on the client's own connection.
+     */
+    @Test
+    void aRequestWhoseServerDiesBeforeAnsweringIsServedByASurvivor() throws Exception {
+        Lab.up(2, "80mbit");
+        for (String server : List.of("server1", "server2")) {
+            signalNginx(server, "STOP");
+        }
+        Download d = start("curl", "/obj/1M.bin", "setup");
+        String holder = Lab.waitForValue(() -> {
+            for (String server : List.of("server1", "server2")) {
+                if (Lab.exec(server, "ss", "-tnH", "state", "established", "( sport = :80 )").stdout()
+                        .contains("198.18.0.2")) {
+                    return server;
+                }
+            }
+            return null;
+        }, 10_000, "a server holding the request");
+        String survivor = holder.equals("server1") ? "server2" : "server1";
+
+        Lab.trods("lab", "crash", holder).orFail();
+        signalNginx(survivor, "CONT");
+        Lab.trods("lab", "pool", "remove", holder).orFail();
+
+        assertThat(d.exitCode(30)).isZero();
+        assertThat(Lab.sha256(d.body())).isEqualTo("a4a903c24ec296b0a745d22d7ae879eaa8d71e548271a43e1d47017120f04ab1");
+        assertThat(Lab.header(d.headers(), "X-Served-By")).isEqualTo(survivor);
+    }
+
+    private static void signalNginx(String server, String signal) {
+        Lab.exec(server, "bash", "-c", "for p in $(ip netns pids trods-" + server + "); do "
+                + "[ \"$(cat /proc/$p/comm)\" = nginx ] && kill -" + signal + " $p; done; true").orFail();
+    }
+
     @Test
     void aKeepAliveConnectionSurvivesAFailureDuringItsSecondObject() throws Exception {
         Lab.up(2, "80mbit");

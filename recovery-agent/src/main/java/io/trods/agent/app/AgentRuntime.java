@@ -41,6 +41,16 @@ public final class AgentRuntime implements SmartLifecycle {
     private NfQueueSocket socket;
     private RawSocket raw;
     private ExecutorService workers;
+    /**
+     * Handshake saves and record removals, in order, off the packet thread. When it falls behind,
+     * work is dropped: a handshake record is an optimisation, and records expire anyway.
+     */
+    private final ThreadPoolExecutor background = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
+            new java.util.concurrent.ArrayBlockingQueue<>(10_000), r -> {
+                Thread t = new Thread(r, "trods-records");
+                t.setDaemon(true);
+                return t;
+            }, new ThreadPoolExecutor.DiscardPolicy());
     private Thread thread;
 
     public AgentRuntime(AgentProperties properties, FlowStore store, AgentMetrics metrics) {
@@ -65,7 +75,7 @@ public final class AgentRuntime implements SmartLifecycle {
         try {
             raw = RawSocket.open();
             engine = new FlowEngine(store, properties.serverId(), properties.maxFlows(), System::nanoTime,
-                    System::currentTimeMillis, metrics, raw, properties.zeroWindow());
+                    System::currentTimeMillis, metrics, raw, properties.zeroWindow(), new BackgroundKeeper());
             AtomicInteger n = new AtomicInteger();
             workers = new ThreadPoolExecutor(0, properties.recoveryThreads(), 60, TimeUnit.SECONDS,
                     new SynchronousQueue<>(), r -> {
@@ -95,6 +105,29 @@ public final class AgentRuntime implements SmartLifecycle {
             unavailable = "interception failed to start: " + e.getMessage();
             log.error("{}; traffic flows unprotected", unavailable, e);
             stop();
+        }
+    }
+
+    private final class BackgroundKeeper implements io.trods.agent.engine.RecordKeeper {
+
+        @Override
+        public void saveHandshake(io.trods.agent.flow.FlowRecord record) {
+            run(record.key(), () -> store.saveIfAbsent(record));
+        }
+
+        @Override
+        public void delete(io.trods.agent.flow.FlowKey key, String server) {
+            run(key, () -> store.delete(key, server));
+        }
+
+        private void run(io.trods.agent.flow.FlowKey key, Runnable operation) {
+            background.execute(() -> {
+                try {
+                    operation.run();
+                } catch (io.trods.agent.flow.StoreUnavailableException e) {
+                    metrics.saveFailed(key, e);
+                }
+            });
         }
     }
 

@@ -58,16 +58,31 @@ public final class FlowEngine {
     private final TcpOptions options = new TcpOptions();
     private final SegmentSender sender;
     private final boolean zeroWindow;
+    private final RecordKeeper keeper;
     private final byte[] release = new byte[64];
 
     public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
             EngineListener listener) {
-        this(store, serverId, maxFlows, nanoClock, wallClock, listener, (segment, length, destination) -> { }, true);
+        this(store, serverId, maxFlows, nanoClock, wallClock, listener, (segment, length, destination) -> { }, true,
+                new RecordKeeper() {
+                    @Override
+                    public void saveHandshake(FlowRecord record) {
+                    }
+
+                    @Override
+                    public void delete(FlowKey key, String server) {
+                        store.delete(key, server);
+                    }
+                });
     }
 
-    /** @param zeroWindow advertise a zero window while a response streams (see the class comment) */
+    /**
+     * @param zeroWindow advertise a zero window while a response streams (see the class comment)
+     * @param keeper saves handshake records and removes finished ones, off the packet thread
+     */
     public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
-            EngineListener listener, SegmentSender sender, boolean zeroWindow) {
+            EngineListener listener, SegmentSender sender, boolean zeroWindow, RecordKeeper keeper) {
+        this.keeper = keeper;
         this.sender = sender;
         this.zeroWindow = zeroWindow;
         this.store = store;
@@ -259,6 +274,14 @@ public final class FlowEngine {
         flow.timestamps = flow.clientTimestamps && options.hasTimestamp;
         flow.serverNext = seg.seq() + 1;
         flow.startRequest(flow.clientIsn + 1);
+        // The handshake's options, for a survivor that receives the request before its response was
+        // saved (the HTTP-setup phase). Not write-ahead: none of the request is acknowledged until
+        // the response's record is saved, so without this record the client only loses what it
+        // would lose without TRODS. Saved if absent, in the background.
+        keeper.saveHandshake(new FlowRecord(flow.key, serverId, flow.clientMss, flow.clientWindowScale,
+                flow.serverWindowScale, flow.sackPermitted, flow.timestamps, flow.requestStart, new byte[0],
+                flow.serverNext, new byte[0], wallClock.getAsLong()));
+        flow.saved = true;
         return PASS;
     }
 
@@ -331,7 +354,7 @@ public final class FlowEngine {
         }
         if (flow.saved) {
             try {
-                store.delete(flow.key, serverId);
+                keeper.delete(flow.key, serverId);
             } catch (StoreUnavailableException e) {
                 listener.saveFailed(flow.key, e); // the record's expiry removes it later
             }
@@ -365,6 +388,26 @@ public final class FlowEngine {
         if (previous != null) {
             listener.flowClosed(previous.key);
         }
+        listener.flowOpened(record.key());
+    }
+
+    /**
+     * Takes over a connection recovered in its HTTP-setup phase: the client's request has not been
+     * acknowledged and comes again to the recreated socket; it is collected and its response
+     * protected as on any connection.
+     */
+    public void adoptSetup(FlowRecord record, int serverNext) {
+        Flow flow = new Flow(record.key());
+        flow.clientMss = record.clientMss();
+        flow.clientWindowScale = record.clientWindowScale();
+        flow.serverWindowScale = record.serverWindowScale();
+        flow.sackPermitted = record.sackPermitted();
+        flow.timestamps = record.timestamps();
+        flow.startRequest(record.requestStart());
+        flow.serverNext = serverNext;
+        flow.saved = true;
+        flow.lastSeenNanos = nanoClock.getAsLong();
+        flows.put(record.key().packed(), flow);
         listener.flowOpened(record.key());
     }
 

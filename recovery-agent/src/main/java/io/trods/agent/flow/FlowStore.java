@@ -14,6 +14,12 @@ public interface FlowStore {
     /** Durably saves (or replaces) a record and indexes it under its server; returns when durable. */
     void save(FlowRecord record);
 
+    /**
+     * Saves a record only if the flow has none yet: the handshake record, saved in the background,
+     * must never overwrite the response's record if it lands later.
+     */
+    void saveIfAbsent(FlowRecord record);
+
     Optional<FlowRecord> find(FlowKey key);
 
     /** Saves a record now carried by another server and takes it out of the previous one's index. */

@@ -122,6 +122,9 @@ public final class Recoverer {
             listener.outcome(key, Outcome.REFUSED, nanoClock.getAsLong() - start);
             return ACCEPT;
         }
+        if (record.request().length == 0) {
+            return recoverSetup(record, seg, key, start);
+        }
         RecoveryPlan plan;
         try {
             plan = RecoveryPlan.of(record, seg, options);
@@ -153,6 +156,58 @@ public final class Recoverer {
         listener.outcome(key, Outcome.RECOVERED, nanoClock.getAsLong() - start);
         log.info("recovering {} from {}: object bytes {}-{} of {}", key, record.server(), plan.first(), plan.last(),
                 plan.target());
+        return ACCEPT;
+    }
+
+    /**
+     * The HTTP-setup phase: the failed server had the request but had not answered it, so none of the
+     * request was acknowledged and only the handshake's record exists. The connection is recreated
+     * before the request (the client sends it again, to the new socket) and served by relaying.
+     */
+    private int recoverSetup(FlowRecord record, TcpSegment seg, FlowKey key, long start) {
+        if (seg.ack() != record.responseStart() || record.timestamps() && !options.hasTimestamp) {
+            log.info("not recovering {} in its setup phase: ACK {} instead of {}", key,
+                    Integer.toUnsignedString(seg.ack()), Integer.toUnsignedString(record.responseStart()));
+            recentMisses.put(key.packed(), start);
+            listener.outcome(key, Outcome.REFUSED, nanoClock.getAsLong() - start);
+            return ACCEPT;
+        }
+        boolean scaling = record.clientWindowScale() >= 0 && record.serverWindowScale() >= 0;
+        RepairSpec spec = new RepairSpec(Ipv4.of(seg.dstAddress()), seg.dstPort(), Ipv4.of(seg.srcAddress()),
+                seg.srcPort(), seg.ack(), record.requestStart(), record.clientMss() > 0 ? record.clientMss() : 536,
+                scaling ? record.clientWindowScale() : 0, scaling ? record.serverWindowScale() : 0,
+                record.sackPermitted(), record.timestamps(), record.timestamps() ? options.tsEcr + 2 : 0,
+                record.timestamps() ? options.tsVal : 0, seg.window());
+        engine.adoptSetup(record, seg.ack());
+        RepairedConnection connection;
+        try {
+            connection = TcpRepair.recreate(spec);
+        } catch (KernelCallException | RuntimeException e) {
+            engine.abandon(key);
+            log.warn("recreating {} failed: {}", key, e.getMessage());
+            listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
+            return ACCEPT;
+        }
+        if (seg.payloadLength() > 0) {
+            engine.onClientSegment(seg); // the request itself: the engine collects it as usual
+        }
+        try {
+            workers.execute(() -> {
+                try {
+                    store.moved(record.carriedBy(serverId, System.currentTimeMillis()), record.server());
+                } catch (StoreUnavailableException e) {
+                    log.warn("could not re-index {}: {}", key, e.getMessage());
+                }
+                splicer.serveRequests(connection);
+            });
+        } catch (RejectedExecutionException e) {
+            engine.abandon(key);
+            discardQuietly(connection);
+            listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
+            return DROP;
+        }
+        listener.outcome(key, Outcome.RECOVERED, nanoClock.getAsLong() - start);
+        log.info("recovering {} from {} in its setup phase: the request will be served here", key, record.server());
         return ACCEPT;
     }
 

@@ -95,6 +95,11 @@ public final class Splicer {
         }
     }
 
+    /** Serves a connection recovered before its request was answered: its requests, relayed. */
+    public void serveRequests(RepairedConnection client) {
+        new Relay(upstream, connectTimeoutMillis, readTimeoutMillis).serve(client);
+    }
+
     private static boolean keepAlive(RecoveryPlan plan) {
         try {
             ResponseHead original = ResponseHead.parse(plan.record().responseHead(), 0, plan.record().responseHead().length);

@@ -78,6 +78,17 @@ public final class RedisFlowStore implements FlowStore {
     }
 
     @Override
+    public void saveIfAbsent(FlowRecord record) {
+        byte[] key = key(record.key());
+        byte[] value = FlowRecordCodec.encode(record);
+        byte[] index = indexKey(record.server());
+        pipeline("save " + record.key() + " if absent", redis -> List.of(
+                redis.set(key, value, SetArgs.Builder.px(ttl.toMillis()).nx()),
+                redis.sadd(index, key),
+                redis.pexpire(index, ttl.toMillis())));
+    }
+
+    @Override
     public void moved(FlowRecord record, String previousServer) {
         byte[] key = key(record.key());
         byte[] value = FlowRecordCodec.encode(record);

@@ -30,6 +30,7 @@ class FlowEngineTest {
     final InMemoryFlowStore store = new InMemoryFlowStore();
     final List<String> events = new ArrayList<>();
     final List<byte[]> sent = new ArrayList<>();
+    final List<FlowRecord> handshakes = new ArrayList<>();
     final FlowEngine engine = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L,
             new EngineListener() {
                 @Override
@@ -41,7 +42,18 @@ class FlowEngineTest {
                 public void responseUnprotected(FlowKey key, Enum<?> reason) {
                     events.add("unprotected " + reason);
                 }
-            }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)), true);
+            }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)), true,
+            new RecordKeeper() {
+                @Override
+                public void saveHandshake(FlowRecord record) {
+                    handshakes.add(record);
+                }
+
+                @Override
+                public void delete(FlowKey key, String server) {
+                    store.delete(key, server);
+                }
+            });
     final TcpSegment seg = new TcpSegment();
     int clientPort = 40000;
 
@@ -137,6 +149,24 @@ class FlowEngineTest {
     }
 
     @Test
+    void theHandshakesRecordGoesToTheBackgroundSaverWithTheNegotiatedOptions() {
+        handshake();
+
+        assertThat(handshakes).hasSize(1);
+        FlowRecord h = handshakes.get(0);
+        assertThat(h.request()).isEmpty();
+        assertThat(h.responseHead()).isEmpty();
+        assertThat(h.requestStart()).isEqualTo(CLIENT_ISN + 1);
+        assertThat(h.responseStart()).isEqualTo(SERVER_ISN + 1);
+        assertThat(h.clientMss()).isEqualTo(1460);
+        assertThat(h.clientWindowScale()).isEqualTo(7);
+        assertThat(h.serverWindowScale()).isEqualTo(9);
+        assertThat(h.sackPermitted()).isTrue();
+        assertThat(h.timestamps()).isTrue();
+        assertThat(store.log).as("nothing on the packet thread").isEmpty();
+    }
+
+    @Test
     void keepsWithholdingAndStripsSackBlocksWhileTheResponseStreams() {
         handshake();
         requestAndResponseStart(HEAD);
@@ -215,7 +245,15 @@ class FlowEngineTest {
     @Test
     void theZeroWindowCanBeTurnedOff() {
         FlowEngine plain = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L, new EngineListener() {
-        }, (segment, length, destination) -> { }, false);
+        }, (segment, length, destination) -> { }, false, new RecordKeeper() {
+            @Override
+            public void saveHandshake(FlowRecord record) {
+            }
+
+            @Override
+            public void delete(FlowKey key, String server) {
+            }
+        });
         byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
         seg.wrap(syn, 0, syn.length);
         plain.onClientSegment(seg);
@@ -251,7 +289,7 @@ class FlowEngineTest {
             assertThat(seg.ack()).isEqualTo(requestEnd());
         }
         assertThat(store.records).isEmpty();
-        assertThat(store.log).isEmpty();
+        assertThat(store.log).noneMatch(entry -> entry.startsWith("save"));
         assertThat(events).containsExactly("unprotected " + Recoverability.Reason.STATUS,
                 "unprotected " + Recoverability.Reason.TRANSFER_ENCODED,
                 "unprotected " + Recoverability.Reason.CONTENT_ENCODED,

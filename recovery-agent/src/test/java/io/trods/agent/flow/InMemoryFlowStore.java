@@ -31,6 +31,13 @@ public final class InMemoryFlowStore implements FlowStore {
     }
 
     @Override
+    public void saveIfAbsent(FlowRecord record) {
+        check("saveIfAbsent " + record.key());
+        records.putIfAbsent(record.key(), record);
+        index.computeIfAbsent(record.server(), s -> new HashSet<>()).add(record.key());
+    }
+
+    @Override
     public void moved(FlowRecord record, String previousServer) {
         save(record);
         index.getOrDefault(previousServer, new HashSet<>()).remove(record.key());

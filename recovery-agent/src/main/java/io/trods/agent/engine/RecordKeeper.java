@@ -1,0 +1,17 @@
+package io.trods.agent.engine;
+
+import io.trods.agent.flow.FlowKey;
+import io.trods.agent.flow.FlowRecord;
+
+/**
+ * The store operations that need not hold a packet: the handshake's record and the removal of a
+ * finished connection's record. In production they run in order on one background thread, so that
+ * a removal never overtakes the save it follows.
+ */
+public interface RecordKeeper {
+
+    /** Saves the handshake's record unless the flow has one already. */
+    void saveHandshake(FlowRecord record);
+
+    void delete(FlowKey key, String server);
+}
