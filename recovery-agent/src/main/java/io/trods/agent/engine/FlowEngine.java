@@ -41,6 +41,13 @@ import java.util.function.LongSupplier;
  */
 public final class FlowEngine {
 
+    /**
+     * Request bytes the engine collects without acknowledging any. A client sends no more than its
+     * initial congestion window without an ACK (at least 4,380 bytes by RFC 3390), so a larger
+     * request head would wait forever: beyond this, the flow is let go, unprotected.
+     */
+    static final int MAX_UNACKNOWLEDGED_REQUEST = 4096;
+
     /** Accept the segment as it is. */
     public static final int PASS = 0;
     /** Accept the segment, whose bytes were rewritten in place. */
@@ -201,7 +208,7 @@ public final class FlowEngine {
                     : Unprotected.MALFORMED_REQUEST);
         }
         if (head == null) {
-            return PASS;
+            return flow.requestLength > MAX_UNACKNOWLEDGED_REQUEST ? forget(flow, Unprotected.REQUEST_TOO_LARGE) : PASS;
         }
         if (head.length() != flow.requestLength) {
             return forget(flow, Unprotected.PIPELINED);
@@ -397,13 +404,25 @@ public final class FlowEngine {
      * protected as on any connection.
      */
     public void adoptSetup(FlowRecord record, int serverNext) {
+        adoptBeforeRequest(record, record.requestStart(), serverNext);
+    }
+
+    /**
+     * Takes over a connection that was idle between two responses: the next request starts where the
+     * last one ended, and is collected and protected as on any connection.
+     */
+    public void adoptIdle(FlowRecord record, int serverNext) {
+        adoptBeforeRequest(record, record.requestEnd(), serverNext);
+    }
+
+    private void adoptBeforeRequest(FlowRecord record, int requestStart, int serverNext) {
         Flow flow = new Flow(record.key());
         flow.clientMss = record.clientMss();
         flow.clientWindowScale = record.clientWindowScale();
         flow.serverWindowScale = record.serverWindowScale();
         flow.sackPermitted = record.sackPermitted();
         flow.timestamps = record.timestamps();
-        flow.startRequest(record.requestStart());
+        flow.startRequest(requestStart);
         flow.serverNext = serverNext;
         flow.saved = true;
         flow.lastSeenNanos = nanoClock.getAsLong();

@@ -48,6 +48,24 @@ public record RecoveryPlan(FlowRecord record, int sendSeq, int recvSeq, byte[] h
         return sendSeq + headToReplay.length + (int) remaining();
     }
 
+    /**
+     * Server sequence number after the response's last body byte, from a record alone; -1 if the
+     * record's heads do not make a recoverable response.
+     */
+    public static int bodyEnd(FlowRecord record) {
+        try {
+            RequestHead request = RequestHead.parse(record.request(), 0, record.request().length);
+            ResponseHead response = ResponseHead.parse(record.responseHead(), 0, record.responseHead().length);
+            if (request == null || response == null) {
+                return -1;
+            }
+            Recoverability.Verdict verdict = Recoverability.assess(request, response);
+            return verdict.protectable() ? record.objectIsn() + (int) (verdict.last() - verdict.first() + 1) : -1;
+        } catch (MalformedHttpException e) {
+            return -1;
+        }
+    }
+
     /** Body bytes still to send. */
     public long remaining() {
         return last - first + 1;
@@ -82,7 +100,7 @@ public record RecoveryPlan(FlowRecord record, int sendSeq, int recvSeq, byte[] h
             throw new Refusal("ACK " + Integer.toUnsignedString(ack) + " is outside the saved response");
         }
         if (ack == bodyEnd) {
-            throw new Refusal("the client has the whole response (adopting idle connections is not supported)");
+            throw new Refusal("the client has the whole response: nothing to continue (an idle connection is adopted instead)");
         }
         int inHead = SeqNum.diff(ack, record.responseStart());
         byte[] headToReplay = inHead < record.responseHead().length

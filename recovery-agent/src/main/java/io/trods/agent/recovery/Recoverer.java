@@ -123,7 +123,13 @@ public final class Recoverer {
             return ACCEPT;
         }
         if (record.request().length == 0) {
-            return recoverSetup(record, seg, key, start);
+            return recoverBeforeRequest(record, record.requestStart(), record.responseStart(), false, seg, key, start);
+        }
+        int bodyEnd = RecoveryPlan.bodyEnd(record);
+        if (bodyEnd != -1 && seg.ack() == bodyEnd) {
+            // Idle between responses: the client has the whole response and its request was
+            // acknowledged; its next request starts where the last one ended.
+            return recoverBeforeRequest(record, record.requestEnd(), bodyEnd, true, seg, key, start);
         }
         RecoveryPlan plan;
         try {
@@ -160,25 +166,32 @@ public final class Recoverer {
     }
 
     /**
-     * The HTTP-setup phase: the failed server had the request but had not answered it, so none of the
-     * request was acknowledged and only the handshake's record exists. The connection is recreated
-     * before the request (the client sends it again, to the new socket) and served by relaying.
+     * A connection recovered before a request: in the HTTP-setup phase (the failed server had the
+     * request but had not answered it, so none of it was acknowledged and only the handshake's
+     * record exists), or idle between two responses. The connection is recreated where the request
+     * starts (the client sends it, again or for the first time, to the new socket) and is served by
+     * relaying to the local web server.
      */
-    private int recoverSetup(FlowRecord record, TcpSegment seg, FlowKey key, long start) {
-        if (seg.ack() != record.responseStart() || record.timestamps() && !options.hasTimestamp) {
-            log.info("not recovering {} in its setup phase: ACK {} instead of {}", key,
-                    Integer.toUnsignedString(seg.ack()), Integer.toUnsignedString(record.responseStart()));
+    private int recoverBeforeRequest(FlowRecord record, int requestStart, int expectedAck, boolean idle, TcpSegment seg,
+            FlowKey key, long start) {
+        if (seg.ack() != expectedAck || record.timestamps() && !options.hasTimestamp) {
+            log.info("not recovering {} before its request: ACK {} instead of {}", key,
+                    Integer.toUnsignedString(seg.ack()), Integer.toUnsignedString(expectedAck));
             recentMisses.put(key.packed(), start);
             listener.outcome(key, Outcome.REFUSED, nanoClock.getAsLong() - start);
             return ACCEPT;
         }
         boolean scaling = record.clientWindowScale() >= 0 && record.serverWindowScale() >= 0;
         RepairSpec spec = new RepairSpec(Ipv4.of(seg.dstAddress()), seg.dstPort(), Ipv4.of(seg.srcAddress()),
-                seg.srcPort(), seg.ack(), record.requestStart(), record.clientMss() > 0 ? record.clientMss() : 536,
+                seg.srcPort(), seg.ack(), requestStart, record.clientMss() > 0 ? record.clientMss() : 536,
                 scaling ? record.clientWindowScale() : 0, scaling ? record.serverWindowScale() : 0,
                 record.sackPermitted(), record.timestamps(), record.timestamps() ? options.tsEcr + 2 : 0,
                 record.timestamps() ? options.tsVal : 0, seg.window());
-        engine.adoptSetup(record, seg.ack());
+        if (idle) {
+            engine.adoptIdle(record, seg.ack());
+        } else {
+            engine.adoptSetup(record, seg.ack());
+        }
         RepairedConnection connection;
         try {
             connection = TcpRepair.recreate(spec);
@@ -207,7 +220,8 @@ public final class Recoverer {
             return DROP;
         }
         listener.outcome(key, Outcome.RECOVERED, nanoClock.getAsLong() - start);
-        log.info("recovering {} from {} in its setup phase: the request will be served here", key, record.server());
+        log.info("recovering {} from {} {}: its request will be served here", key, record.server(),
+                idle ? "between two responses" : "in its setup phase");
         return ACCEPT;
     }
 

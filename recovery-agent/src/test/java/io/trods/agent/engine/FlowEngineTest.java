@@ -331,6 +331,19 @@ class FlowEngineTest {
     }
 
     @Test
+    void aRequestHeadTooBigToWithholdIsLetGoSoThatTheClientIsNotStuck() {
+        handshake();
+        byte[] start = ascii("GET / HTTP/1.1\r\nCookie: " + "c".repeat(3000)); // 3,024 bytes
+        byte[] more = ascii("c".repeat(1000));
+        assertThat(client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, start)).isEqualTo(PASS);
+        assertThat(client(CLIENT_ISN + 1 + start.length, SERVER_ISN + 1, TcpSegment.ACK, more))
+                .as("4,024 bytes: still withheld").isEqualTo(PASS);
+        assertThat(client(CLIENT_ISN + 1 + start.length + more.length, SERVER_ISN + 1, TcpSegment.ACK, more))
+                .as("5,024 bytes without the end of the head").isEqualTo(PASS_AND_FORGET);
+        assertThat(events).containsExactly("unprotected " + EngineListener.Unprotected.REQUEST_TOO_LARGE);
+    }
+
+    @Test
     void aResetRemovesTheRecord() {
         handshake();
         requestAndResponseStart(HEAD);
