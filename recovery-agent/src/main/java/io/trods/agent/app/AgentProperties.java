@@ -25,12 +25,14 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * @param promptsPerSecond prompts sent at most, per agent
  * @param zeroWindow advertise a zero receive window while a protected response streams, so that the
  *     withheld byte never makes a client abort a long download (default true)
+ * @param zeroWindowAfter how long a response streams before its window is advertised as zero
+ *     (default 1 s: short responses never need it, and keep-alive clients would wait behind it)
  */
 @ConfigurationProperties("trods.agent")
 public record AgentProperties(String serverId, boolean intercept, int servicePort, int normalQueue, int recoveryQueue,
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
         int lookupsPerSecond, Duration missMemory, int recoveryThreads, String virtualAddress, int virtualPort,
-        int promptsPerSecond, Boolean zeroWindow) {
+        int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter) {
 
     public AgentProperties {
         if (serverId == null || serverId.isBlank()) {
@@ -49,6 +51,7 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         virtualPort = virtualPort == 0 ? servicePort : virtualPort;
         promptsPerSecond = promptsPerSecond == 0 ? 2_000 : promptsPerSecond;
         zeroWindow = zeroWindow == null || zeroWindow;
+        zeroWindowAfter = zeroWindowAfter == null ? Duration.ofSeconds(1) : zeroWindowAfter;
         if (virtualAddress != null && !virtualAddress.isBlank()
                 && !virtualAddress.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
             throw new IllegalArgumentException("trods.agent.virtual-address must be an IPv4 address: " + virtualAddress);

@@ -75,7 +75,8 @@ public final class AgentRuntime implements SmartLifecycle {
         try {
             raw = RawSocket.open();
             engine = new FlowEngine(store, properties.serverId(), properties.maxFlows(), System::nanoTime,
-                    System::currentTimeMillis, metrics, raw, properties.zeroWindow(), new BackgroundKeeper());
+                    System::currentTimeMillis, metrics, raw,
+                    properties.zeroWindow() ? properties.zeroWindowAfter().toNanos() : -1, new BackgroundKeeper());
             AtomicInteger n = new AtomicInteger();
             workers = new ThreadPoolExecutor(0, properties.recoveryThreads(), 60, TimeUnit.SECONDS,
                     new SynchronousQueue<>(), r -> {

@@ -48,6 +48,8 @@ final class Flow {
     int serverWindow;
     int serverTsVal;
     int clientTsVal;
+    /** When the response started to stream (System.nanoTime()). */
+    long streamingSinceNanos;
     /** A record of this flow is in the store. */
     boolean saved;
     long lastSeenNanos;

@@ -42,7 +42,7 @@ class FlowEngineTest {
                 public void responseUnprotected(FlowKey key, Enum<?> reason) {
                     events.add("unprotected " + reason);
                 }
-            }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)), true,
+            }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)), 0,
             new RecordKeeper() {
                 @Override
                 public void saveHandshake(FlowRecord record) {
@@ -243,9 +243,43 @@ class FlowEngineTest {
     }
 
     @Test
+    void theZeroWindowWaitsUntilTheResponseHasStreamedForAWhile() {
+        long[] now = {0};
+        FlowEngine delayed = new FlowEngine(store, "server1", 100, () -> now[0], () -> 42L, new EngineListener() {
+        }, (segment, length, destination) -> { }, 1_000_000_000L, new RecordKeeper() {
+            @Override
+            public void saveHandshake(FlowRecord record) {
+            }
+
+            @Override
+            public void delete(FlowKey key, String server) {
+            }
+        });
+        byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
+        seg.wrap(syn, 0, syn.length);
+        delayed.onClientSegment(seg);
+        byte[] synAck = segment(false, SERVER_ISN, CLIENT_ISN + 1, TcpSegment.SYN | TcpSegment.ACK, SYNACK_OPTIONS, NO_OPTIONS);
+        seg.wrap(synAck, 0, synAck.length);
+        delayed.onServerSegment(seg, false);
+        byte[] request = segment(true, CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, NO_OPTIONS, ascii(REQUEST));
+        seg.wrap(request, 0, request.length);
+        delayed.onClientSegment(seg);
+        byte[] response = segment(false, SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD));
+        seg.wrap(response, 0, response.length);
+        assertThat(delayed.onServerSegment(seg, false)).isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.window()).as("a fresh response: the real window").isEqualTo(502);
+
+        now[0] = 1_000_000_000L;
+        byte[] later = segment(false, SERVER_ISN + 1 + HEAD.length(), requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[100]);
+        seg.wrap(later, 0, later.length);
+        assertThat(delayed.onServerSegment(seg, false)).isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.window()).as("a second into the response: zero").isZero();
+    }
+
+    @Test
     void theZeroWindowCanBeTurnedOff() {
         FlowEngine plain = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L, new EngineListener() {
-        }, (segment, length, destination) -> { }, false, new RecordKeeper() {
+        }, (segment, length, destination) -> { }, -1, new RecordKeeper() {
             @Override
             public void saveHandshake(FlowRecord record) {
             }
