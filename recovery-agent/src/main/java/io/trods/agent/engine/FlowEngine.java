@@ -383,26 +383,12 @@ public final class FlowEngine {
      */
     public void adopt(RecoveryPlan plan) {
         FlowRecord record = plan.record();
-        Flow flow = new Flow(record.key());
-        flow.clientMss = record.clientMss();
-        flow.clientWindowScale = record.clientWindowScale();
-        flow.serverWindowScale = record.serverWindowScale();
-        flow.sackPermitted = record.sackPermitted();
-        flow.timestamps = record.timestamps();
-        flow.startRequest(record.requestStart());
+        Flow flow = adopted(record, record.requestStart(), plan.sendSeq());
         flow.append(record.request(), 0, record.request().length);
         flow.responseStart = record.responseStart();
         flow.bodyEnd = plan.bodyEnd();
-        flow.serverNext = plan.sendSeq();
-        flow.saved = true;
         flow.phase = Flow.Phase.STREAMING;
-        flow.lastSeenNanos = nanoClock.getAsLong();
         flow.streamingSinceNanos = flow.lastSeenNanos - Math.max(0, zeroWindowAfterNanos); // long under way
-        Flow previous = flows.put(record.key().packed(), flow);
-        if (previous != null) {
-            listener.flowClosed(previous.key);
-        }
-        listener.flowOpened(record.key());
     }
 
     /**
@@ -411,7 +397,7 @@ public final class FlowEngine {
      * protected as on any connection.
      */
     public void adoptSetup(FlowRecord record, int serverNext) {
-        adoptBeforeRequest(record, record.requestStart(), serverNext);
+        adopted(record, record.requestStart(), serverNext);
     }
 
     /**
@@ -419,10 +405,11 @@ public final class FlowEngine {
      * last one ended, and is collected and protected as on any connection.
      */
     public void adoptIdle(FlowRecord record, int serverNext) {
-        adoptBeforeRequest(record, record.requestEnd(), serverNext);
+        adopted(record, record.requestEnd(), serverNext);
     }
 
-    private void adoptBeforeRequest(FlowRecord record, int requestStart, int serverNext) {
+    /** A tracked flow with the record's options, its request starting at {@code requestStart}. */
+    private Flow adopted(FlowRecord record, int requestStart, int serverNext) {
         Flow flow = new Flow(record.key());
         flow.clientMss = record.clientMss();
         flow.clientWindowScale = record.clientWindowScale();
@@ -433,8 +420,12 @@ public final class FlowEngine {
         flow.serverNext = serverNext;
         flow.saved = true;
         flow.lastSeenNanos = nanoClock.getAsLong();
-        flows.put(record.key().packed(), flow);
+        Flow previous = flows.put(record.key().packed(), flow);
+        if (previous != null) {
+            listener.flowClosed(previous.key);
+        }
         listener.flowOpened(record.key());
+        return flow;
     }
 
     /** Whether the engine tracks this connection (for example because it was just recovered). */
