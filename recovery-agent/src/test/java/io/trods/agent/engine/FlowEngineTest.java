@@ -242,31 +242,38 @@ class FlowEngineTest {
         assertThat(client(requestEnd() - 1, sentEnd - 5, TcpSegment.ACK, NO_OPTIONS)).isEqualTo(PASS);
     }
 
+    static final RecordKeeper NO_KEEPER = new RecordKeeper() {
+        @Override
+        public void saveHandshake(FlowRecord record) {
+        }
+
+        @Override
+        public void delete(FlowKey key, String server) {
+        }
+    };
+
+    /** Drives another engine through SYN, SYN-ACK, the request and the response head's segment. */
+    int handshakeRequestAndResponseHead(FlowEngine other) {
+        byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
+        seg.wrap(syn, 0, syn.length);
+        other.onClientSegment(seg);
+        byte[] synAck = segment(false, SERVER_ISN, CLIENT_ISN + 1, TcpSegment.SYN | TcpSegment.ACK, SYNACK_OPTIONS, NO_OPTIONS);
+        seg.wrap(synAck, 0, synAck.length);
+        other.onServerSegment(seg, false);
+        byte[] request = segment(true, CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, NO_OPTIONS, ascii(REQUEST));
+        seg.wrap(request, 0, request.length);
+        other.onClientSegment(seg);
+        byte[] response = segment(false, SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD));
+        seg.wrap(response, 0, response.length);
+        return other.onServerSegment(seg, false);
+    }
+
     @Test
     void theZeroWindowWaitsUntilTheResponseHasStreamedForAWhile() {
         long[] now = {0};
         FlowEngine delayed = new FlowEngine(store, "server1", 100, () -> now[0], () -> 42L, new EngineListener() {
-        }, (segment, length, destination) -> { }, 1_000_000_000L, new RecordKeeper() {
-            @Override
-            public void saveHandshake(FlowRecord record) {
-            }
-
-            @Override
-            public void delete(FlowKey key, String server) {
-            }
-        });
-        byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
-        seg.wrap(syn, 0, syn.length);
-        delayed.onClientSegment(seg);
-        byte[] synAck = segment(false, SERVER_ISN, CLIENT_ISN + 1, TcpSegment.SYN | TcpSegment.ACK, SYNACK_OPTIONS, NO_OPTIONS);
-        seg.wrap(synAck, 0, synAck.length);
-        delayed.onServerSegment(seg, false);
-        byte[] request = segment(true, CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, NO_OPTIONS, ascii(REQUEST));
-        seg.wrap(request, 0, request.length);
-        delayed.onClientSegment(seg);
-        byte[] response = segment(false, SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD));
-        seg.wrap(response, 0, response.length);
-        assertThat(delayed.onServerSegment(seg, false)).isEqualTo(PASS_REWRITTEN);
+        }, (segment, length, destination) -> { }, 1_000_000_000L, NO_KEEPER);
+        assertThat(handshakeRequestAndResponseHead(delayed)).isEqualTo(PASS_REWRITTEN);
         assertThat(seg.window()).as("a fresh response: the real window").isEqualTo(502);
 
         now[0] = 1_000_000_000L;
@@ -279,28 +286,9 @@ class FlowEngineTest {
     @Test
     void theZeroWindowCanBeTurnedOff() {
         FlowEngine plain = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L, new EngineListener() {
-        }, (segment, length, destination) -> { }, -1, new RecordKeeper() {
-            @Override
-            public void saveHandshake(FlowRecord record) {
-            }
+        }, (segment, length, destination) -> { }, -1, NO_KEEPER);
 
-            @Override
-            public void delete(FlowKey key, String server) {
-            }
-        });
-        byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
-        seg.wrap(syn, 0, syn.length);
-        plain.onClientSegment(seg);
-        byte[] synAck = segment(false, SERVER_ISN, CLIENT_ISN + 1, TcpSegment.SYN | TcpSegment.ACK, SYNACK_OPTIONS, NO_OPTIONS);
-        seg.wrap(synAck, 0, synAck.length);
-        plain.onServerSegment(seg, false);
-        byte[] request = segment(true, CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, NO_OPTIONS, ascii(REQUEST));
-        seg.wrap(request, 0, request.length);
-        plain.onClientSegment(seg);
-        byte[] response = segment(false, SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD));
-        seg.wrap(response, 0, response.length);
-
-        assertThat(plain.onServerSegment(seg, false)).isEqualTo(PASS_REWRITTEN);
+        assertThat(handshakeRequestAndResponseHead(plain)).isEqualTo(PASS_REWRITTEN);
         assertThat(seg.ack()).isEqualTo(requestEnd() - 1);
         assertThat(seg.window()).isEqualTo(502);
     }
