@@ -12,7 +12,7 @@ import org.springframework.boot.test.web.server.LocalManagementPort;
 
 // Runs the real application.yml; RANDOM_PORT overrides server.port, and the actuator shares it.
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-        properties = {"trods.agent.intercept=false", "spring.data.redis.port=1"})
+        properties = {"trods.agent.intercept=false", "spring.data.redis.port=1", "trods.admin.password=s3cret"})
 class RecoveryAgentApplicationTest {
 
     @LocalManagementPort
@@ -29,5 +29,22 @@ class RecoveryAgentApplicationTest {
                 .contains("\"protected\":false")
                 .contains("\"storeReachable\":false")
                 .contains("interception is off");
+    }
+
+    @Test
+    void writeOperationsNeedTheAdminsCredentials() throws Exception {
+        String url = "http://127.0.0.1:" + managementPort + "/actuator/prompt/server9";
+        assertThat(post(url, null)).isEqualTo(401);
+        assertThat(post(url, "admin:wrong")).isEqualTo(401);
+        // Past security; the agent then refuses because interception is off (prompting needs it).
+        assertThat(post(url, "admin:s3cret")).isNotIn(401, 403).isGreaterThanOrEqualTo(400);
+    }
+
+    private static int post(String url, String credentials) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).POST(HttpRequest.BodyPublishers.noBody());
+        if (credentials != null) {
+            request.header("Authorization", "Basic " + java.util.Base64.getEncoder().encodeToString(credentials.getBytes()));
+        }
+        return HttpClient.newHttpClient().send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
     }
 }

@@ -1,5 +1,15 @@
 package io.trods.agent.app;
 
+import io.trods.agent.control.ControlPlaneLink;
+import io.trods.control.AgentRegistration;
+import io.trods.control.ZkLayout;
+import java.util.List;
+import java.util.function.ToIntFunction;
+import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.trods.agent.flow.FlowStore;
 import io.trods.agent.redis.RedisFlowStore;
@@ -10,7 +20,7 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 
 /** Wires the agent: the Redis store, the metrics, the runtime and its health. */
 @Configuration(proxyBeanMethods = false)
-@EnableConfigurationProperties(AgentProperties.class)
+@EnableConfigurationProperties({AgentProperties.class, ControlPlaneProperties.class})
 public class AgentConfiguration {
 
     @Bean
@@ -31,6 +41,31 @@ public class AgentConfiguration {
     @Bean
     PromptEndpoint promptEndpoint(AgentRuntime runtime) {
         return new PromptEndpoint(runtime);
+    }
+
+    /** Registration and failure prompts through ZooKeeper, when {@code trods.agent.control.zookeeper-connect} is set. */
+    @Bean(initMethod = "start", destroyMethod = "close")
+    @ConditionalOnProperty(prefix = "trods.agent.control", name = "zookeeper-connect")
+    ControlPlaneLink controlPlaneLink(ControlPlaneProperties control, AgentProperties agent, AgentRuntime runtime) {
+        CuratorFramework client = CuratorFrameworkFactory.builder()
+                .connectString(control.zookeeperConnect())
+                .sessionTimeoutMs((int) control.sessionTimeout().toMillis())
+                .connectionTimeoutMs(2_000)
+                .retryPolicy(new ExponentialBackoffRetry(100, 29, 2_000))
+                .build();
+        List<String> services = agent.virtualAddressBits() == 0 ? List.of()
+                : List.of(agent.virtualAddress() + ":" + agent.virtualPort());
+        AgentRegistration self = new AgentRegistration(agent.serverId(), AdvertisedAddress.resolve(control.advertisedAddress()),
+                agent.servicePort(), services, System.currentTimeMillis());
+        ToIntFunction<String> prompt = control.promptFailures() ? runtime::promptClientsOf : failed -> 0;
+        return new ControlPlaneLink(client, new ZkLayout(control.root()), self, prompt,
+                control.promptWait().toMillis());
+    }
+
+    @Bean
+    @ConditionalOnBean(ControlPlaneLink.class)
+    ControlPlaneHealthIndicator controlPlane(ControlPlaneLink link) {
+        return new ControlPlaneHealthIndicator(link);
     }
 
     @Bean
