@@ -32,6 +32,18 @@ class RecoveryAgentApplicationTest {
     }
 
     @Test
+    void theFlowsEndpointListsAPageAndRefusesOversizedPages() throws Exception {
+        String base = "http://127.0.0.1:" + managementPort + "/actuator/flows";
+        HttpResponse<String> ok = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(base + "?size=10")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(ok.statusCode()).isEqualTo(200);
+        assertThat(ok.body()).contains("\"tracked\":0").contains("\"size\":10").contains("\"recovering\":[]");
+        HttpResponse<String> tooBig = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(base + "?size=100000")).build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(tooBig.statusCode()).isEqualTo(400);
+    }
+
+    @Test
     void writeOperationsNeedTheAdminsCredentials() throws Exception {
         String url = "http://127.0.0.1:" + managementPort + "/actuator/prompt/server9";
         assertThat(post(url, null)).isEqualTo(401);

@@ -43,6 +43,11 @@ public class AgentConfiguration {
         return new PromptEndpoint(runtime);
     }
 
+    @Bean
+    FlowsEndpoint flowsEndpoint(AgentRuntime runtime) {
+        return new FlowsEndpoint(runtime);
+    }
+
     /** Registration and failure prompts through ZooKeeper, when {@code trods.agent.control.zookeeper-connect} is set. */
     @Bean(initMethod = "start", destroyMethod = "close")
     @ConditionalOnProperty(prefix = "trods.agent.control", name = "zookeeper-connect")

@@ -1,6 +1,7 @@
 package io.trods.agent.app;
 
 import io.trods.agent.datapath.PacketLoop;
+import io.trods.agent.recovery.ActiveRecovery;
 import io.trods.agent.engine.FlowEngine;
 import io.trods.agent.flow.FlowStore;
 import io.trods.agent.kernel.InterceptionRules;
@@ -12,6 +13,7 @@ import io.trods.agent.recovery.Prompter;
 import io.trods.agent.recovery.Recoverer;
 import io.trods.agent.recovery.Splicer;
 import java.net.InetSocketAddress;
+import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -38,6 +40,7 @@ public final class AgentRuntime implements SmartLifecycle {
     private volatile FlowEngine engine;
     private volatile String unavailable;
     private volatile Prompter prompter;
+    private volatile Recoverer recoverer;
     private NfQueueSocket socket;
     private RawSocket raw;
     private ExecutorService workers;
@@ -86,7 +89,7 @@ public final class AgentRuntime implements SmartLifecycle {
                     });
             Splicer splicer = new Splicer(new InetSocketAddress(properties.upstreamHost(), properties.upstreamPort()),
                     1000, 10_000, metrics);
-            Recoverer recoverer = new Recoverer(store, engine, properties.serverId(), workers, splicer, metrics,
+            recoverer = new Recoverer(store, engine, properties.serverId(), workers, splicer, metrics,
                     System::nanoTime, properties.lookupsPerSecond(), properties.missMemory().toMillis());
             if (properties.virtualAddressBits() != 0) {
                 prompter = new Prompter(store, raw, properties.virtualAddressBits(), properties.virtualPort(),
@@ -186,6 +189,27 @@ public final class AgentRuntime implements SmartLifecycle {
             throw new IllegalStateException("prompting needs a running agent and trods.agent.virtual-address");
         }
         return current.promptClientsOf(failedServer);
+    }
+
+    /** A page of the tracked flows, copied by the packet thread (which owns the table). */
+    public PacketLoop.FlowPage trackedFlows(int offset, int limit) {
+        PacketLoop current = loop;
+        if (current == null || !current.running()) {
+            return new PacketLoop.FlowPage(0, List.of());
+        }
+        try {
+            return current.trackedFlows(offset, limit).get(2, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while listing flows", e);
+        } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+            throw new IllegalStateException("the packet thread did not list its flows: " + e, e);
+        }
+    }
+
+    public List<ActiveRecovery> activeRecoveries() {
+        Recoverer current = recoverer;
+        return current == null ? List.of() : current.activeRecoveries();
     }
 
     public boolean rulesApplied() {

@@ -10,6 +10,11 @@ import io.trods.agent.netlink.Nfqueue;
 import io.trods.agent.netlink.QueuedPacket;
 import io.trods.agent.packet.TcpSegment;
 import io.trods.agent.recovery.Recoverer;
+import io.trods.agent.engine.TrackedFlow;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -38,6 +43,8 @@ public final class PacketLoop implements Runnable {
     private final AtomicLong packets = new AtomicLong();
     private final AtomicLong faults = new AtomicLong();
     private volatile boolean running = true;
+    /** Work other threads need done on this one (the flow table is not shared), run between packets. */
+    private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
 
     public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer,
             long idleFlowSeconds) {
@@ -64,6 +71,23 @@ public final class PacketLoop implements Runnable {
         running = false;
     }
 
+    /**
+     * A page of the engine's tracked flows, copied on the packet thread; completes within the queue
+     * socket's receive timeout even when no packet comes.
+     */
+    public CompletableFuture<FlowPage> trackedFlows(int offset, int limit) {
+        CompletableFuture<FlowPage> page = new CompletableFuture<>();
+        if (!running) {
+            page.completeExceptionally(new IllegalStateException("the packet loop is not running"));
+            return page;
+        }
+        chores.add(() -> page.complete(new FlowPage(engine.trackedFlows(), engine.trackedFlows(offset, limit))));
+        return page;
+    }
+
+    /** A page of tracked flows and how many there are in all. */
+    public record FlowPage(int total, List<TrackedFlow> flows) {}
+
     @Override
     public void run() {
         long nextSweep = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
@@ -85,6 +109,9 @@ public final class PacketLoop implements Runnable {
                     log.error("the queue socket failed; interception stops (traffic bypasses the agent)", e);
                     running = false;
                 }
+            }
+            for (Runnable chore; (chore = chores.poll()) != null; ) {
+                chore.run();
             }
             if (System.nanoTime() - nextSweep > 0) {
                 engine.sweep(idleNanos);

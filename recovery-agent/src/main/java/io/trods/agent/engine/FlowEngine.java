@@ -2,6 +2,7 @@ package io.trods.agent.engine;
 
 import io.trods.agent.engine.EngineListener.Unprotected;
 import io.trods.agent.flow.FlowKey;
+import io.trods.agent.kernel.Ipv4;
 import io.trods.agent.flow.FlowRecord;
 import io.trods.agent.flow.FlowStore;
 import io.trods.agent.flow.StoreUnavailableException;
@@ -14,8 +15,10 @@ import io.trods.agent.packet.SeqNum;
 import io.trods.agent.packet.TcpOptions;
 import io.trods.agent.packet.TcpSegment;
 import java.util.Arrays;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 
@@ -106,6 +109,22 @@ public final class FlowEngine {
 
     public int trackedFlows() {
         return flows.size();
+    }
+
+    /**
+     * At most {@code limit} tracked flows from position {@code offset} of the table's iteration
+     * order (stable between calls while no flow comes or goes). Packet thread only: the table is
+     * not shared.
+     */
+    public List<TrackedFlow> trackedFlows(int offset, int limit) {
+        long now = nanoClock.getAsLong();
+        List<TrackedFlow> page = new ArrayList<>(Math.min(limit, flows.size()));
+        flows.values().stream().skip(offset).limit(limit).forEach(flow -> page.add(new TrackedFlow(
+                Ipv4.of(flow.key.clientAddress()) + ":" + flow.key.clientPort(), flow.key.servicePort(),
+                flow.phase.name(), flow.saved,
+                flow.phase == Flow.Phase.STREAMING ? (now - flow.streamingSinceNanos) / 1_000_000 : 0,
+                (now - flow.lastSeenNanos) / 1_000_000)));
+        return page;
     }
 
     /** A segment from a client to the local web server. */

@@ -14,6 +14,9 @@ import io.trods.agent.kernel.TcpRepair;
 import io.trods.agent.packet.TcpOptions;
 import io.trods.agent.packet.TcpSegment;
 import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -57,6 +60,7 @@ public final class Recoverer {
     private final Listener listener;
     private final LongSupplier nanoClock;
     private final TcpOptions options = new TcpOptions();
+    private final Map<FlowKey, ActiveRecovery> active = new ConcurrentHashMap<>();
     private final long missMemoryNanos;
     private final Map<Long, Long> recentMisses = new LinkedHashMap<>(1024, 0.75f, false) {
         @Override
@@ -142,27 +146,13 @@ public final class Recoverer {
         }
         // The engine must know the flow before the new socket sends its first segment.
         engine.adopt(plan);
-        RepairedConnection connection;
-        try {
-            connection = TcpRepair.recreate(spec(seg, plan));
-        } catch (KernelCallException | RuntimeException e) {
-            engine.abandon(key);
-            log.warn("recreating {} failed: {}", key, e.getMessage());
-            listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
+        RepairedConnection connection = recreate(key, spec(seg, plan), start);
+        if (connection == null) {
             return ACCEPT;
         }
-        try {
-            workers.execute(() -> continueDownload(plan, connection, record.server()));
-        } catch (RejectedExecutionException e) {
-            engine.abandon(key);
-            discardQuietly(connection);
-            listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
-            return DROP;
-        }
-        listener.outcome(key, Outcome.RECOVERED, nanoClock.getAsLong() - start);
         log.info("recovering {} from {}: object bytes {}-{} of {}", key, record.server(), plan.first(), plan.last(),
                 plan.target());
-        return ACCEPT;
+        return handOver(key, record, connection, start, "download", c -> splicer.splice(plan, c));
     }
 
     /**
@@ -192,26 +182,50 @@ public final class Recoverer {
         } else {
             engine.adoptSetup(record, seg.ack());
         }
-        RepairedConnection connection;
-        try {
-            connection = TcpRepair.recreate(spec);
-        } catch (KernelCallException | RuntimeException e) {
-            engine.abandon(key);
-            log.warn("recreating {} failed: {}", key, e.getMessage());
-            listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
+        RepairedConnection connection = recreate(key, spec, start);
+        if (connection == null) {
             return ACCEPT;
         }
         if (seg.payloadLength() > 0) {
             engine.onClientSegment(seg); // the request itself: the engine collects it as usual
         }
+        log.info("recovering {} from {} {}: its request will be served here", key, record.server(),
+                idle ? "between two responses" : "in its setup phase");
+        return handOver(key, record, connection, start, idle ? "idle" : "setup", splicer::serveRequests);
+    }
+
+    /** The client's connection in this kernel, or null (reported, and forgotten by the engine). */
+    private RepairedConnection recreate(FlowKey key, RepairSpec spec, long start) {
+        try {
+            return TcpRepair.recreate(spec);
+        } catch (KernelCallException | RuntimeException e) {
+            engine.abandon(key);
+            log.warn("recreating {} failed: {}", key, e.getMessage());
+            listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
+            return null;
+        }
+    }
+
+    /**
+     * Hands a recreated connection to a worker, which first re-indexes the record under this server
+     * (so that a failure of this server finds the flow too) and then streams into it.
+     */
+    private int handOver(FlowKey key, FlowRecord record, RepairedConnection connection, long start, String phase,
+            Consumer<RepairedConnection> stream) {
+        ActiveRecovery recovery = new ActiveRecovery(key, record.server(), phase, System.currentTimeMillis());
         try {
             workers.execute(() -> {
+                active.put(key, recovery);
                 try {
                     store.moved(record.carriedBy(serverId, System.currentTimeMillis()), record.server());
                 } catch (StoreUnavailableException e) {
                     log.warn("could not re-index {}: {}", key, e.getMessage());
                 }
-                splicer.serveRequests(connection);
+                try {
+                    stream.accept(connection);
+                } finally {
+                    active.remove(key);
+                }
             });
         } catch (RejectedExecutionException e) {
             engine.abandon(key);
@@ -220,18 +234,12 @@ public final class Recoverer {
             return DROP;
         }
         listener.outcome(key, Outcome.RECOVERED, nanoClock.getAsLong() - start);
-        log.info("recovering {} from {} {}: its request will be served here", key, record.server(),
-                idle ? "between two responses" : "in its setup phase");
         return ACCEPT;
     }
 
-    private void continueDownload(RecoveryPlan plan, RepairedConnection connection, String previousServer) {
-        try {
-            store.moved(plan.record().carriedBy(serverId, System.currentTimeMillis()), previousServer);
-        } catch (StoreUnavailableException e) {
-            log.warn("could not re-index {}: {}", plan.record().key(), e.getMessage());
-        }
-        splicer.splice(plan, connection);
+    /** The recoveries streaming right now, for the actuator (a snapshot; any thread). */
+    public List<ActiveRecovery> activeRecoveries() {
+        return List.copyOf(active.values());
     }
 
     private static RepairSpec spec(TcpSegment seg, RecoveryPlan plan) {

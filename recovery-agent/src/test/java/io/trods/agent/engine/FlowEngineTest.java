@@ -149,6 +149,21 @@ class FlowEngineTest {
     }
 
     @Test
+    void theTrackedFlowsAreListedPageByPage() {
+        handshake();
+        assertThat(engine.trackedFlows(0, 10)).extracting(TrackedFlow::phase).containsExactly("AWAIT_REQUEST");
+        requestAndResponseStart(HEAD);
+
+        List<TrackedFlow> page = engine.trackedFlows(0, 10);
+        assertThat(page).hasSize(1);
+        assertThat(page.get(0).phase()).isEqualTo("STREAMING");
+        assertThat(page.get(0).saved()).isTrue();
+        assertThat(page.get(0).client()).endsWith(":" + clientPort);
+        assertThat(page.get(0).servicePort()).isEqualTo(80);
+        assertThat(engine.trackedFlows(1, 10)).as("past the end").isEmpty();
+    }
+
+    @Test
     void theHandshakesRecordGoesToTheBackgroundSaverWithTheNegotiatedOptions() {
         handshake();
 
