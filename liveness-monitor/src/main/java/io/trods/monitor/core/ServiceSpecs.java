@@ -1,0 +1,20 @@
+package io.trods.monitor.core;
+
+import io.trods.monitor.config.MonitorProperties;
+import io.trods.monitor.decision.Member;
+import io.trods.monitor.decision.MemberSource;
+import io.trods.monitor.decision.ServiceSpec;
+import java.util.List;
+
+/** Configured services, as the decider sees them. */
+final class ServiceSpecs {
+
+    private ServiceSpecs() {}
+
+    static List<ServiceSpec> of(List<MonitorProperties.Service> services) {
+        return services.stream().map(s -> new ServiceSpec(s.name(), s.address(), s.port(), s.scheduler(), s.forwarding(),
+                s.servers().stream().map(v -> new Member(v.id(), v.address(), v.port(), v.weight(), MemberSource.CONFIGURED))
+                        .toList()))
+                .toList();
+    }
+}

@@ -1,0 +1,109 @@
+package io.trods.monitor.probe;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A raw {@code GET path HTTP/1.1} with {@code Connection: close} over a fresh socket: no pooled
+ * connection can answer for a dead server. The whole probe (connect, send, status line) shares one
+ * deadline, and only a strictly valid status line with the expected code counts.
+ */
+public final class HttpProbe implements Probe {
+
+    private static final int MAX_STATUS_LINE = 512;
+
+    private final String path;
+    private final int expectStatus;
+    private final int timeoutMillis;
+
+    public HttpProbe(String path, int expectStatus, int timeoutMillis) {
+        this.path = path;
+        this.expectStatus = expectStatus;
+        this.timeoutMillis = timeoutMillis;
+    }
+
+    @Override
+    public ProbeResult check(ServerEndpoint endpoint) {
+        long start = System.nanoTime();
+        long deadline = start + timeoutMillis * 1_000_000L;
+        try (Socket socket = new Socket()) {
+            socket.setTcpNoDelay(true);
+            socket.connect(new InetSocketAddress(endpoint.address(), endpoint.port()), timeoutMillis);
+            OutputStream out = socket.getOutputStream();
+            out.write(request(endpoint).getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            String statusLine = readStatusLine(socket, deadline);
+            int status = parseStatus(statusLine);
+            if (status < 0) {
+                return TcpProbe.result(ProbeOutcome.BAD_RESPONSE, start, "invalid status line '" + printable(statusLine) + "'");
+            }
+            if (status != expectStatus) {
+                return TcpProbe.result(ProbeOutcome.BAD_RESPONSE, start, "status " + status + ", expected " + expectStatus);
+            }
+            return TcpProbe.result(ProbeOutcome.SUCCESS, start, "");
+        } catch (IOException e) {
+            return TcpProbe.failure(e, start, timeoutMillis);
+        }
+    }
+
+    private String request(ServerEndpoint endpoint) {
+        return "GET " + path + " HTTP/1.1\r\nHost: " + endpoint.address() + ":" + endpoint.port()
+                + "\r\nUser-Agent: trods-liveness-monitor\r\nConnection: close\r\n\r\n";
+    }
+
+    /** Reads up to CRLF, re-arming the read timeout with what is left of the deadline. */
+    private static String readStatusLine(Socket socket, long deadlineNanos) throws IOException {
+        InputStream in = socket.getInputStream();
+        StringBuilder line = new StringBuilder();
+        while (line.length() < MAX_STATUS_LINE) {
+            long left = (deadlineNanos - System.nanoTime()) / 1_000_000;
+            if (left <= 0) {
+                throw new SocketTimeoutException("deadline");
+            }
+            socket.setSoTimeout((int) left);
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("connection closed before a status line");
+            }
+            if (b == '\n') {
+                int end = line.length();
+                return end > 0 && line.charAt(end - 1) == '\r' ? line.substring(0, end - 1) : line + "\n";
+            }
+            line.append((char) b);
+        }
+        return line.toString();
+    }
+
+    /** {@code HTTP/1.x SP 3DIGIT SP reason} (reason may be empty); -1 when anything else. */
+    static int parseStatus(String line) {
+        if (line.length() < 12 || !(line.startsWith("HTTP/1.1 ") || line.startsWith("HTTP/1.0 "))) {
+            return -1;
+        }
+        for (int i = 9; i < 12; i++) {
+            if (!Character.isDigit(line.charAt(i)) || line.charAt(i) > '9') {
+                return -1;
+            }
+        }
+        if (line.length() > 12 && line.charAt(12) != ' ') {
+            return -1;
+        }
+        for (int i = 13; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (c != '\t' && (c < 32 || c == 127)) {
+                return -1;
+            }
+        }
+        int status = Integer.parseInt(line.substring(9, 12));
+        return status >= 100 ? status : -1;
+    }
+
+    private static String printable(String s) {
+        String cut = s.length() > 40 ? s.substring(0, 40) + "..." : s;
+        return cut.replaceAll("[^\\x20-\\x7e]", "?");
+    }
+}

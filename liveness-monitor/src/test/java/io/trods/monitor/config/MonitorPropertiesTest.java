@@ -1,0 +1,45 @@
+package io.trods.monitor.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class MonitorPropertiesTest {
+
+    @Test
+    void defaults() {
+        MonitorProperties p = new MonitorProperties("m1", null, null, null, null, null, null, null);
+
+        assertThat(p.zookeeper().embedded()).isTrue();
+        assertThat(p.zookeeper().embeddedPort()).isEqualTo(2181);
+        assertThat(p.zookeeper().sessionTimeout()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(p.layout().desired()).isEqualTo("/trods/desired");
+        assertThat(p.probe()).isEqualTo(new MonitorProperties.Probe("http", "/healthz", 200, Duration.ofMillis(50),
+                Duration.ofMillis(150), 2, 3));
+        assertThat(p.flap()).isEqualTo(new MonitorProperties.Flap(Duration.ofSeconds(10), 4, Duration.ofSeconds(30)));
+        assertThat(p.panicThreshold()).isEqualTo(0.5);
+        assertThat(p.publishInterval()).isEqualTo(Duration.ofSeconds(1));
+        MonitorProperties.Service web = new MonitorProperties.Service("web", "198.18.0.10", 80, null, null, null);
+        assertThat(web.scheduler()).isEqualTo("mh");
+        assertThat(web.forwarding()).isEqualTo("nat");
+    }
+
+    @Test
+    void invalidValuesNameTheProperty() {
+        assertThatThrownBy(() -> new MonitorProperties.Probe("icmp", null, null, null, null, null, null))
+                .hasMessageContaining("trods.monitor.probe.type");
+        assertThatThrownBy(() -> new MonitorProperties.Service("web", "198.18.0.10", 80, null, "tun", null))
+                .hasMessageContaining("forwarding");
+        assertThatThrownBy(() -> new MonitorProperties("m1", null, null, null, 1.5, null, null, null))
+                .hasMessageContaining("trods.monitor.panic-threshold");
+        assertThatThrownBy(() -> new MonitorProperties("m1", null, List.of(
+                new MonitorProperties.Service("web", "198.18.0.10", 80, null, null, null),
+                new MonitorProperties.Service("web", "198.18.0.11", 80, null, null, null)), null, null, null, null, null))
+                .hasMessageContaining("configured twice");
+        assertThatThrownBy(() -> new MonitorProperties.Zookeeper(null, Duration.ZERO, null, null, null))
+                .hasMessageContaining("session-timeout");
+    }
+}
