@@ -1,11 +1,11 @@
-package io.trods.monitor.app;
+package io.trods.security;
 
 import jakarta.servlet.DispatcherType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.http.HttpMethod;
 import org.springframework.security.config.Customizer;
 import org.springframework.security.config.annotation.web.builders.HttpSecurity;
@@ -18,11 +18,16 @@ import org.springframework.security.provisioning.InMemoryUserDetailsManager;
 import org.springframework.security.web.SecurityFilterChain;
 
 /**
- * Reading the actuator is open (it listens on localhost); anything that changes state (drain,
- * undrain and weight through the {@code pool} endpoint) needs HTTP basic credentials of
- * {@code trods.admin.user}. Without a configured {@code trods.admin.password} there is no user, and every write is refused.
+ * Reading the actuator is open (it listens on localhost); anything that changes state (an agent's
+ * {@code prompt}, a monitor's drain, undrain and weight, a plugin's resync) needs HTTP basic
+ * credentials of {@code trods.admin.user}. Without a configured {@code trods.admin.password} there
+ * is no user, and every write is refused. Everything that is not the actuator is refused too.
  */
-@Configuration(proxyBeanMethods = false)
+// Before Boot's own: they back off when these beans exist (no generated password, no default chain).
+@AutoConfiguration(beforeName = {
+    "org.springframework.boot.security.autoconfigure.UserDetailsServiceAutoConfiguration",
+    "org.springframework.boot.security.autoconfigure.actuate.web.servlet.ManagementWebSecurityAutoConfiguration",
+    "org.springframework.boot.security.autoconfigure.web.servlet.ServletWebSecurityAutoConfiguration"})
 public class AdminSecurity {
 
     private static final Logger log = LoggerFactory.getLogger(AdminSecurity.class);
