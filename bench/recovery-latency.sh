@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Recovery latency: a 64 MiB download through the VIP (client link 80 Mbit/s, 3 servers), its server
-# crash-stopped at a point spread over the download, then taken out of the balancer, with and
-# without prompting. Measured per trial: crash -> the survivor's agent starts the recovery (its log),
+# crash-stopped at a point spread over the download; the liveness monitors detect it and the lb-plugin
+# takes it out of the balancer (nothing is done by hand). With prompting (the surviving agents prompt
+# the failed server's clients on the monitors' decision) and without (a lab whose agents do not
+# prompt: recovery waits for the clients' own retransmissions). Measured per trial: crash -> the survivor's agent starts the recovery (its log),
 # and crash -> the client receives bytes again after a pause (its file, polled every 10 ms; bytes
 # already on the wire at the crash can hide a short pause, then no resume time is counted).
 # Usage: bench/recovery-latency.sh [trials-per-mode]   (as root; writes bench/results/)
@@ -26,7 +28,6 @@ trial() {
   port=$("$LAB" lab exec client -- ss -tnH state established "( dport = :80 )" | awk '{print $3}' | head -1 | cut -d: -f2)
   t0=$(now_ms)
   "$LAB" lab crash "$server" >/dev/null
-  if [ "$mode" = prompt ]; then "$LAB" lab pool remove "$server" >/dev/null; else "$LAB" lab pool remove "$server" --no-prompt >/dev/null; fi
   last=$(stat -c %s "$body"); t_last=$t0
   while kill -0 "$curl" 2>/dev/null; do
     b=$(stat -c %s "$body")
@@ -42,14 +43,23 @@ trial() {
   [ -z "$line" ] || t_rec=$(( $(date -d "$(awk '{print $1}' <<<"$line")" +%s%3N) - t0 ))
   echo "$mode fraction=$fraction% server=$server crash->recovery=${t_rec}ms crash->resumed=${t_res:--}ms sha=$(sha256sum "$body" | cut -c1-12)"
   "$LAB" lab revive "$server" >/dev/null
-  "$LAB" lab pool add "$server" >/dev/null
+  # Back in the balancer's table once the monitors see it up again.
+  local deadline=$(( $(now_ms) + 30000 ))
+  until "$LAB" lab pool | grep -qx "$server"; do
+    [ "$(now_ms)" -lt "$deadline" ] || { echo "$server did not return to the pool" >&2; exit 1; }
+    sleep 0.1
+  done
 }
 
 {
   echo "# bench/recovery-latency.sh $TRIALS on $(uname -r), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
-  "$LAB" lab down >/dev/null
-  "$LAB" lab up --servers 3 --rate 80mbit >/dev/null
   for mode in prompt noprompt; do
+    "$LAB" lab down >/dev/null
+    if [ "$mode" = prompt ]; then
+      "$LAB" lab up --servers 3 --rate 80mbit >/dev/null
+    else
+      TRODS_LAB_AGENT_ARGS=--trods.agent.control.prompt-failures=false "$LAB" lab up --servers 3 --rate 80mbit >/dev/null
+    fi
     for ((i = 0; i < TRIALS; i++)); do
       trial "$mode" $((10 + 80 * i / (TRIALS > 1 ? TRIALS - 1 : 1)))
     done

@@ -72,10 +72,18 @@ done
 at_crash=$(received)
 "$LAB" crash "$served_by"
 t_crash=$(ms_since)
-# Until the liveness monitor and the lb-plugin exist, the operator's action: take the dead server
-# out of the balancer (its connections' next packets then go to a survivor).
-"$LAB" pool remove "$served_by"
-t_failover=$(ms_since)
+t_failover=""
+dead_addr=$(lab_server_addr "$served_by")
+if [ "${TRODS_DEMO_BASELINE:-0}" = 1 ]; then
+  # No monitor without TRODS: the operator takes the dead server out of the balancer by hand.
+  "$LAB" pool remove "$served_by"
+  t_failover=$(ms_since)
+fi
+# With TRODS nobody touches the balancer: the liveness monitors notice the crash and publish, the
+# lb-plugin applies it. Watched below, in the balancer's kernel table.
+out_of_balancer() {
+  ! ip netns exec "$(lab_ns balancer)" nft list table ip trods_balancer 2>/dev/null | grep -qw "$dead_addr"
+}
 
 # Watch the client, 20 times a second: bytes, and the time since the last new byte. Bytes already
 # on the wire at the crash still arrive for a moment; "resumed" is the first new byte after a pause
@@ -85,6 +93,7 @@ t_last_byte=$t_crash
 t_resumed=""
 while kill -0 "$CURL_PID" 2>/dev/null; do
   sleep 0.05
+  [ -n "$t_failover" ] || ! out_of_balancer || t_failover=$(ms_since)
   now=$(received)
   t=$(ms_since)
   if [ "$now" -gt "$last_bytes" ]; then
@@ -98,19 +107,27 @@ while kill -0 "$CURL_PID" 2>/dev/null; do
   fi
   [ $((t - t_last_byte)) -lt $((STALL_LIMIT_S * 1000)) ] || break
 done
-# When the survivor's agent began the recovery, from its log (wall clock, milliseconds).
-t_recovering=""
-line=$(grep -h "recovering" "$LAB_STATE"/server*/agent.log 2>/dev/null | head -1 || true)
-if [ -n "$line" ]; then
-  t_recovering=$(( $(date -d "$(echo "$line" | awk '{print $1}')" +%s%3N) - t_start ))
-fi
+# When the survivors' agents prompted the clients and began the recovery, from their logs (wall
+# clock, milliseconds).
+log_time() {
+  local line
+  line=$(grep -h "$1" "$LAB_STATE"/server*/agent.log 2>/dev/null | sort | head -1 || true)
+  [ -z "$line" ] || echo $(( $(date -d "$(echo "$line" | awk '{print $1}')" +%s%3N) - t_start ))
+}
+t_prompted=$(log_time "prompted [0-9]* of its clients")
+t_recovering=$(log_time "recovering")
 
 say "Timeline (from the request)"
 {
   echo "0|request sent"
   echo "$t_first|response started, served by $served_by"
   echo "$t_crash|$served_by crash-stopped, client had $((at_crash / 1048576)) MiB"
-  echo "$t_failover|$served_by out of the balancer, survivors told to prompt its clients (by hand until the liveness monitor exists)"
+  if [ "${TRODS_DEMO_BASELINE:-0}" = 1 ]; then
+    echo "$t_failover|$served_by taken out of the balancer by hand"
+  elif [ -n "$t_failover" ]; then
+    echo "$t_failover|$served_by out of the balancer: detected by the liveness monitors, applied by the lb-plugin ($(fmt_s $((t_failover - t_crash))) after the crash)"
+  fi
+  [ -z "$t_prompted" ] || echo "$t_prompted|the survivors' agents prompt its clients ($(fmt_s $((t_prompted - t_crash))) after the crash)"
   [ -z "$t_recovering" ] || echo "$t_recovering|a survivor's agent recovers the connection ($(fmt_s $((t_recovering - t_crash))) after the crash)"
   [ -z "$t_resumed" ] || echo "$t_resumed|bytes flow again ($(fmt_s $((t_resumed - t_crash))) after the crash)"
   echo "$t_last_byte|last byte received ($((last_bytes / 1048576)) MiB of $((size / 1048576)))"

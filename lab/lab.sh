@@ -10,6 +10,8 @@ source "$TRODS_HOME/lab/lib/common.sh"
 source "$TRODS_HOME/lab/lib/topology.sh"
 # shellcheck source=lib/hosts.sh
 source "$TRODS_HOME/lab/lib/hosts.sh"
+# shellcheck source=lib/control.sh
+source "$TRODS_HOME/lab/lib/control.sh"
 # shellcheck source=lib/docroot.sh
 source "$TRODS_HOME/lab/lib/docroot.sh"
 
@@ -17,20 +19,26 @@ usage() {
   cat <<'USAGE'
 usage: ./trods lab COMMAND
 
-  up [--servers N] [--rate RATE] [--docroot DIR] [--baseline]
-                         create the cluster: client, balancer (VIP), N web servers (default 2)
-                         each with nginx and a recovery agent, store (Redis, ZooKeeper); the
-                         client's link is limited to RATE (tc syntax such as 40mbit, default
-                         40mbit; "none" for no limit); --baseline: the same without agents
+  up [--servers N] [--rate RATE] [--docroot DIR] [--baseline] [--control trods|static]
+                         create the cluster: client, balancer (VIP) with the lb-plugin, N web
+                         servers (default 2) each with nginx and a recovery agent, two liveness
+                         monitors, store (Redis, ZooKeeper); the client's link is limited to RATE
+                         (tc syntax such as 40mbit, default 40mbit; "none" for no limit)
+                         --baseline: the same without TRODS (no agents, no monitors, no plugin;
+                         the balancer's table is static)
+                         --control static: agents, but the balancer's table is changed by hand
+                         (lab pool remove/add) instead of by the monitors and the lb-plugin
   down                   remove everything the lab created (idempotent)
   status [--json]        hosts, addresses, processes and health; objects with their SHA-256
-  exec HOST -- CMD...    run CMD inside HOST (client, balancer, serverN, store)
+  exec HOST -- CMD...    run CMD inside HOST (client, balancer, serverN, monitorN, store)
   crash HOST             crash-stop HOST: its links go dark and its processes are killed
   revive HOST            bring a crashed HOST back, empty (fresh namespace and processes)
-  pool [remove|add HOST] the servers the balancer sends new connections to; remove also moves
-                         the removed server's connections (conntrack entries deleted), as the
-                         lb-plugin will, and has the survivors' agents prompt its clients
-                         (remove HOST --no-prompt: not); without arguments, list them
+  pool                   the servers the balancer's kernel sends new connections to
+  pool drain|undrain HOST, pool weight HOST N
+                         an operator's action, through the leading liveness monitor
+  pool remove|add HOST   (--control static, --baseline) change the balancer's table by hand;
+                         remove also deletes the server's conntrack entries and has the
+                         survivors' agents prompt its clients (--no-prompt: not)
 USAGE
 }
 
@@ -52,6 +60,9 @@ lab_hosts() {
   local i
   printf '%s\n' client balancer
   for ((i = 1; i <= LAB_SERVERS; i++)); do echo "server$i"; done
+  if [ "${LAB_CONTROL:-static}" = trods ]; then
+    for ((i = 1; i <= LAB_MONITORS; i++)); do echo "monitor$i"; done
+  fi
   echo store
 }
 
@@ -62,13 +73,14 @@ check_host() {
 }
 
 cmd_up() {
-  local servers=2 rate=40mbit docroot="" agents=on
+  local servers=2 rate=40mbit docroot="" agents=on control=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --servers) servers=${2:?--servers needs a number}; shift 2 ;;
       --rate) rate=${2:?--rate needs a rate such as 40mbit}; shift 2 ;;
       --docroot) docroot=${2:?--docroot needs a directory}; shift 2 ;;
       --baseline) agents=off; shift ;;
+      --control) control=${2:?--control needs trods or static}; shift 2 ;;
       -h | --help) usage; exit 0 ;;
       *) die "lab up: unknown argument '$1' (see ./trods lab --help)" ;;
     esac
@@ -77,6 +89,8 @@ cmd_up() {
     die "--servers must be a number from 2 to 50 (got '$servers')"
   [[ "$rate" =~ ^[0-9]+(bit|kbit|mbit|gbit)$ || "$rate" = none ]] ||
     die "--rate must be a tc rate such as 800kbit, 40mbit, 1gbit, or none (got '$rate')"
+  [ -n "$control" ] || { if [ "$agents" = on ]; then control=trods; else control=static; fi; }
+  [ "$control" = trods ] || [ "$control" = static ] || die "--control must be trods or static (got '$control')"
   require_root
   take_lock
 
@@ -93,6 +107,14 @@ cmd_up() {
     command -v "$cmd" >/dev/null || die "'$cmd' is missing: run ./trods setup"
   done
   [ -r /usr/share/java/zookeeper.jar ] || die "ZooKeeper (Debian package zookeeper) is missing: run ./trods setup"
+  local jar
+  [ "$agents" = off ] || [ -f "$TRODS_HOME/recovery-agent/target/recovery-agent.jar" ] ||
+    die "the recovery agent is not built: run ./trods setup (or lab up --baseline)"
+  if [ "$control" = trods ]; then
+    for jar in liveness-monitor/target/liveness-monitor.jar lb-plugin/target/lb-plugin.jar; do
+      [ -f "$TRODS_HOME/$jar" ] || die "$jar is not built: run ./trods setup (or lab up --control static)"
+    done
+  fi
   check_kernel
 
   if [ -z "$docroot" ]; then
@@ -114,17 +136,30 @@ cmd_up() {
   create_switch
   LAB_SERVERS=$servers
   LAB_AGENTS=$agents
+  LAB_CONTROL=$control
   LAB_AGENT_ARGS=${TRODS_LAB_AGENT_ARGS:-}
+  LAB_MONITOR_ARGS=${TRODS_LAB_MONITOR_ARGS:-}
+  LAB_PLUGIN_ARGS=${TRODS_LAB_PLUGIN_ARGS:-}
+  make_admin_password
   for ((i = 1; i <= servers; i++)); do echo "server$i"; done >"$LAB_STATE/pool"
   local host
   while read -r host; do create_host "$host"; done < <(lab_hosts)
   limit_client_link "$rate"
   configure_balancer
-  say "Starting services: Redis and ZooKeeper on store, nginx$([ "$agents" = off ] || echo " and a recovery agent") on each server"
+  say "Starting services: Redis and ZooKeeper on store, nginx$([ "$agents" = off ] || echo " and a recovery agent") on each server$([ "$control" = static ] || echo ", $LAB_MONITORS liveness monitors, the lb-plugin on the balancer")"
   start_services store ""
   for ((i = 1; i <= servers; i++)); do start_services "server$i" "$docroot"; done
+  if [ "$control" = trods ]; then
+    for ((i = 1; i <= LAB_MONITORS; i++)); do start_services "monitor$i" ""; done
+    start_services balancer ""
+  fi
   if [ "$agents" = on ]; then
     for ((i = 1; i <= servers; i++)); do wait_until 60 "the recovery agent on server$i" agent_healthy "server$i"; done
+  fi
+  if [ "$control" = trods ]; then
+    for ((i = 1; i <= LAB_MONITORS; i++)); do wait_until 60 "the liveness monitor on monitor$i" monitor_healthy "monitor$i"; done
+    wait_until 60 "the lb-plugin on the balancer" plugin_healthy
+    wait_until 30 "every server in the balancer's table (published by the monitor, applied by the lb-plugin)" all_servers_balanced
   fi
   list_objects "$docroot" >"$LAB_STATE/objects.txt"
   ns_exec client curl -s -m 5 -o /dev/null "http://$LAB_VIP:$LAB_PORT/healthz" ||
@@ -133,7 +168,10 @@ cmd_up() {
 LAB_SERVERS=$servers
 LAB_RATE=$rate
 LAB_AGENTS=$agents
+LAB_CONTROL=$control
 LAB_AGENT_ARGS="${LAB_AGENT_ARGS:-}"
+LAB_MONITOR_ARGS="${LAB_MONITOR_ARGS:-}"
+LAB_PLUGIN_ARGS="${LAB_PLUGIN_ARGS:-}"
 LAB_DOCROOT=$docroot
 LAB_SINCE=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 ENV
@@ -200,6 +238,8 @@ cmd_revive() {
   [ "$host" != balancer ] || configure_balancer
   start_services "$host" "$LAB_DOCROOT"
   [ "$(lab_role "$host")" != server ] || [ "$LAB_AGENTS" = off ] || wait_until 60 "the agent on $host" agent_healthy "$host"
+  [ "$(lab_role "$host")" != monitor ] || wait_until 60 "the monitor on $host" monitor_healthy "$host"
+  [ "$host" != balancer ] || [ "$LAB_CONTROL" = static ] || wait_until 60 "the lb-plugin" plugin_healthy
   say "Revived $host (empty: new namespace, new processes)"
 }
 
@@ -220,12 +260,22 @@ cmd_pool() {
   local action=${1:-} host=${2:-} prompt=1
   [ "${3:-}" != --no-prompt ] || prompt=0
   if [ -z "$action" ]; then
-    pool_members
+    cmd_pool_list
     return 0
   fi
   take_lock
   check_host "$host"
   [ "$(lab_role "$host")" = server ] || die "only servers are in the pool"
+  if [ "$LAB_CONTROL" = trods ]; then
+    case "$action" in
+      drain | undrain) monitor_action "$action" "$host" ;;
+      weight) [[ "${3:-}" =~ ^[0-9]+$ ]] || die "usage: ./trods lab pool weight HOST N"; monitor_action weight "$host" "$3" ;;
+      remove | add) die "the liveness monitors decide the pool in this lab: crash or drain the server instead (or lab up --control static)" ;;
+      *) die "usage: ./trods lab pool [drain|undrain HOST | weight HOST N]" ;;
+    esac
+    say "Asked the leading monitor to $action $host"
+    return 0
+  fi
   case "$action" in
     remove)
       pool_members | grep -vx "$host" >"$LAB_STATE/pool.new" || true
@@ -252,10 +302,13 @@ prompt_survivors() {
   local failed=$1 survivor answer
   [ "$LAB_AGENTS" = on ] || return 0
   for survivor in $(pool_members); do
-    answer=$(ns_exec "$survivor" curl -s -m 10 -X POST "http://127.0.0.1:9101/actuator/prompt/$failed" || true)
+    answer=$(ns_exec "$survivor" curl -s -m 10 -u "$LAB_ADMIN_USER:$(admin_password)" -X POST \
+      "http://127.0.0.1:$LAB_AGENT_PORT/actuator/prompt/$failed" || true)
     info "$survivor's agent: ${answer:-no answer}"
   done
 }
+
+cmd_pool_list() { if [ "$LAB_CONTROL" = trods ]; then balancer_backends; else pool_members; fi; }
 
 host_state() { if [ -f "$(host_dir "$1")/crashed" ]; then echo crashed; else echo up; fi; }
 
@@ -274,12 +327,15 @@ cmd_status() {
 
 status_text() {
   local host procs
-  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE, agents $LAB_AGENTS"
+  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE, agents $LAB_AGENTS, control $LAB_CONTROL"
   info "VIP $LAB_VIP port $LAB_PORT: http://$LAB_VIP/   docroot $LAB_DOCROOT"
   printf '    %-10s %-9s %-16s %-13s %-8s %s\n' HOST ROLE NAMESPACE ADDRESS STATE PROCESSES
   while read -r host; do
     procs=$(host_processes "$host" | awk '{printf "%s%s[%s] %s", (NR>1?", ":""), $1, $2, ($3=="true"?"healthy":"NOT HEALTHY")}')
-    [ "$host" = balancer ] && procs="nftables NAT of the VIP to: $(pool_members | tr '\n' ' ')"
+    if [ "$host" = balancer ]; then
+      if [ "$LAB_CONTROL" = static ]; then procs="nftables NAT of the VIP to: $(pool_members | tr '\n' ' ')"
+      else procs+="; the VIP goes to: $(balancer_backends | tr '\n' ' ')"; fi
+    fi
     printf '    %-10s %-9s %-16s %-13s %-8s %s\n' "$host" "$(lab_role "$host")" "$(lab_ns "$host")" \
       "$(lab_addr "$host")" "$(host_state "$host")" "${procs:--}"
   done < <(lab_hosts)
@@ -300,8 +356,8 @@ status_json() {
     --arg docroot "$LAB_DOCROOT" --argjson hosts "$(jq -s . <<<"$hosts")" \
     --argjson objects "$(jq -Rn '[inputs | split(" ") | {path: .[0], size: (.[1] | tonumber), sha256: .[2]}]' <"$LAB_STATE/objects.txt")" \
     --arg redis "$LAB_STORE_ADDR:$LAB_REDIS_PORT" --arg zk "$LAB_STORE_ADDR:$LAB_ZK_PORT" \
-    --arg agents "$LAB_AGENTS" --argjson pool "$(pool_members | jq -Rn '[inputs]')" \
-    '{up: true, since: $since, agents: ($agents == "on"), pool: $pool, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
+    --arg agents "$LAB_AGENTS" --argjson pool "$(cmd_pool_list | jq -Rn '[inputs]')" --arg control "$LAB_CONTROL" \
+    '{up: true, since: $since, agents: ($agents == "on"), control: $control, pool: $pool, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
       rate: $rate, docroot: $docroot, redis: $redis, zookeeper: $zk, hosts: $hosts, objects: $objects}'
 }
 

@@ -24,7 +24,7 @@ require_debian() {
 # Debian packages the lab, the demo and the tests use. Stock packages, stock binaries.
 TRODS_PACKAGES=(
   iproute2 nftables iptables conntrack tcpdump procps psmisc util-linux
-  curl wget jq openssl ca-certificates
+  curl wget jq openssl ca-certificates python3
   nginx redis-server redis-tools zookeeper
   openjdk-17-jdk-headless maven wrk
 )

@@ -59,18 +59,27 @@ create_host() {
       link_host balancer p-balancer-b br-back eth1 "$LAB_BALANCER_BACK/24"
       ns_exec balancer sysctl -qw net.ipv4.ip_forward=1
       ;;
-    server | store)
+    server | store | monitor)
       link_host "$host" "p-$host" br-back eth0 "$(lab_addr "$host")/24"
       ip -n "$ns" route add default via "$LAB_BALANCER_BACK"
       ;;
   esac
 }
 
-# The balancer, until the lb-plugin programs it: the kernel's own L4 balancing, nftables DNAT of the
-# VIP to the servers (NAT mode: the servers route their replies back through the balancer, where
-# conntrack undoes the translation). Round robin, so that new connections visit every server.
+# The balancer's kernel settings, and with --control static (or --baseline) its table: the kernel's
+# own L4 balancing, nftables DNAT of the VIP to the servers (NAT mode: the servers route their replies
+# back through the balancer, where conntrack undoes the translation), round robin so that new
+# connections visit every server. With the control plane, the lb-plugin owns the table (ip
+# trods_balancer) and these scripts never touch it.
 configure_balancer() {
-  local servers=() host i map=""
+  # A survivor's prompt to a failed server's client comes from the VIP (the address the client
+  # knows): accept it on the servers' side although the VIP is ours. (Keeping it out of conntrack,
+  # so that the client's answer is balanced afresh, is the table's job: the notrack rule below, or
+  # the lb-plugin's.)
+  ns_exec balancer sysctl -qw net.ipv4.conf.eth1.accept_local=1 net.ipv4.conf.eth1.rp_filter=0 \
+    net.ipv4.conf.all.rp_filter=0
+  [ "${LAB_CONTROL:-static}" = static ] || return 0
+  local servers=() i map=""
   mapfile -t servers < <(pool_members)
   for ((i = 0; i < ${#servers[@]}; i++)); do
     map+="${map:+, }$i : $(lab_server_addr "${servers[$i]}")"
@@ -80,11 +89,6 @@ configure_balancer() {
   # A mid-stream packet of a connection conntrack does not know (its server was removed) is picked
   # up as a new connection and balanced afresh: that is how a survivor receives it.
   ns_exec balancer sysctl -qw net.netfilter.nf_conntrack_tcp_loose=1
-  # A survivor's prompt to a failed server's client comes from the VIP (the address the client
-  # knows): accept it on the servers' side although the VIP is ours, and keep it out of conntrack,
-  # so that the client's answer is balanced afresh instead of matching the prompt's entry.
-  ns_exec balancer sysctl -qw net.ipv4.conf.eth1.accept_local=1 net.ipv4.conf.eth1.rp_filter=0 \
-    net.ipv4.conf.all.rp_filter=0
   ns_exec balancer nft -f - <<NFT
 add table ip trods_lab
 delete table ip trods_lab
@@ -117,15 +121,20 @@ start_nginx() {
 }
 
 # The recovery agent beside nginx: the jar built by ./trods setup, run as root in the server's
-# namespace; its actuator answers on 127.0.0.1:9101 inside that namespace. LAB_AGENT_ARGS (from
+# namespace; its actuator answers on 127.0.0.1:9101 inside that namespace. With the control plane it
+# registers in the store's ZooKeeper (so that the monitors probe its server) and prompts on their
+# decisions. LAB_AGENT_ARGS (from
 # TRODS_LAB_AGENT_ARGS at lab up) adds settings, e.g. --trods.agent.zero-window=false.
 start_agent() {
   local host=$1 dir jar=$TRODS_HOME/recovery-agent/target/recovery-agent.jar
   dir=$(host_dir "$host")
   [ -f "$jar" ] || die "the agent is not built ($jar): run ./trods setup, or lab up --baseline"
-  ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC \
+  local control=()
+  [ "${LAB_CONTROL:-static}" = static ] || control=(--trods.agent.control.zookeeper-connect="$LAB_STORE_ADDR:$LAB_ZK_PORT")
+  TRODS_ADMIN_USER=$LAB_ADMIN_USER TRODS_ADMIN_PASSWORD=$(admin_password) \
+    ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC \
     -jar "$jar" --trods.agent.server-id="$host" --spring.data.redis.host="$LAB_STORE_ADDR" \
-    --trods.agent.virtual-address="$LAB_VIP" ${LAB_AGENT_ARGS:-} \
+    --trods.agent.virtual-address="$LAB_VIP" "${control[@]}" ${LAB_AGENT_ARGS:-} \
     --logging.file.name="$dir/agent.log" </dev/null >"$dir/agent.out" 2>&1 9>&- &
   echo $! >"$dir/agent.pid"
 }
@@ -177,6 +186,8 @@ start_services() {
       [ "${LAB_AGENTS:-on}" = off ] || start_agent "$host"
       ;;
     store) start_redis; start_zookeeper ;;
+    monitor) start_monitor "$host" ;;
+    balancer) [ "$LAB_CONTROL" = static ] || start_plugin ;;
   esac
 }
 
@@ -234,6 +245,8 @@ host_processes() {
   case "$(lab_role "$host")" in
     server) if [ "${LAB_AGENTS:-on}" = off ]; then set -- nginx; else set -- nginx agent; fi ;;
     store) set -- redis-server zookeeper ;;
+    monitor) set -- monitor ;;
+    balancer) if [ "${LAB_CONTROL:-static}" = static ]; then set --; else set -- lb-plugin; fi ;;
     *) set -- ;;
   esac
   for name in "$@"; do
@@ -247,6 +260,8 @@ host_processes() {
       agent) agent_healthy "$host" && healthy=true || healthy=false ;;
       redis-server) redis_healthy && healthy=true || healthy=false ;;
       zookeeper) zookeeper_healthy && healthy=true || healthy=false ;;
+      monitor) monitor_healthy "$host" && healthy=true || healthy=false ;;
+      lb-plugin) plugin_healthy && healthy=true || healthy=false ;;
     esac
     printf '%s %s %s\n' "$name" "$pid" "$healthy"
   done

@@ -18,12 +18,17 @@ LAB_CLIENT_ADDR=198.18.0.2
 LAB_STORE_ADDR=198.19.0.2
 LAB_REDIS_PORT=6379
 LAB_ZK_PORT=2181
+LAB_MONITORS=2                                 # liveness monitors, one leader and a follower
+LAB_AGENT_PORT=9101                            # actuator ports, on 127.0.0.1 inside each host
+LAB_PLUGIN_PORT=9102
+LAB_MONITOR_PORT=9103
 LAB_DEFAULT_DOCROOT=/var/lib/trods/lab-docroot
 
 lab_ns() { echo "${LAB_NS_PREFIX}$1"; }
 
-# serverN -> 198.19.0.(10+N)
+# serverN -> 198.19.0.(10+N); monitorN -> 198.19.0.(2+N)
 lab_server_addr() { echo "${LAB_BACK_NET}.$((10 + ${1#server}))"; }
+lab_monitor_addr() { echo "${LAB_BACK_NET}.$((2 + ${1#monitor}))"; }
 
 lab_role() {
   case "$1" in
@@ -31,6 +36,7 @@ lab_role() {
     balancer) echo balancer ;;
     store) echo store ;;
     server[0-9]*) echo server ;;
+    monitor[0-9]*) echo monitor ;;
     *) return 1 ;;
   esac
 }
@@ -41,6 +47,7 @@ lab_addr() {
     balancer) echo "$LAB_BALANCER_FRONT" ;;
     store) echo "$LAB_STORE_ADDR" ;;
     server[0-9]*) lab_server_addr "$1" ;;
+    monitor[0-9]*) lab_monitor_addr "$1" ;;
   esac
 }
 

@@ -38,19 +38,30 @@ final class Lab {
     }
 
     static Result trods(String... args) {
+        return trodsWith(java.util.Map.of(), args);
+    }
+
+    /** With extra environment, e.g. TRODS_LAB_MONITOR_ARGS for {@code lab up}. */
+    static Result trodsWith(java.util.Map<String, String> env, String... args) {
         List<String> command = new ArrayList<>();
         command.add(HOME.resolve("trods").toString());
         command.addAll(List.of(args));
-        return run(command, 120);
+        return run(command, 120, env);
     }
 
     static Result run(List<String> command, int timeoutSeconds) {
+        return run(command, timeoutSeconds, java.util.Map.of());
+    }
+
+    static Result run(List<String> command, int timeoutSeconds, java.util.Map<String, String> env) {
         try {
             Path out = Files.createTempFile("trods-lab", ".out");
             Path err = Files.createTempFile("trods-lab", ".err");
             try {
-                Process process = new ProcessBuilder(command).directory(HOME.toFile())
-                        .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+                ProcessBuilder builder = new ProcessBuilder(command).directory(HOME.toFile())
+                        .redirectOutput(out.toFile()).redirectError(err.toFile());
+                builder.environment().putAll(env);
+                Process process = builder.start();
                 if (!process.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
                     process.destroyForcibly().waitFor();
                     throw new AssertionError(command + " did not finish within " + timeoutSeconds + " s");
@@ -69,15 +80,21 @@ final class Lab {
     }
 
     static void up(int servers, String rate, String... more) {
-        List<String> args = new ArrayList<>(List.of("lab", "up", "--servers", Integer.toString(servers), "--rate", rate));
-        args.addAll(List.of(more));
-        trods(args.toArray(String[]::new)).orFail();
+        upWith(java.util.Map.of(), servers, rate, more);
     }
 
-    /** A crash-stop and the operator's action that follows it until the liveness monitor exists. */
-    static void crashAndFailOver(String server) {
+    static void upWith(java.util.Map<String, String> env, int servers, String rate, String... more) {
+        List<String> args = new ArrayList<>(List.of("lab", "up", "--servers", Integer.toString(servers), "--rate", rate));
+        args.addAll(List.of(more));
+        trodsWith(env, args.toArray(String[]::new)).orFail();
+    }
+
+    /**
+     * A crash-stop, and nothing else: the liveness monitors detect it, the lb-plugin moves the
+     * server's connections, the surviving agents prompt its clients.
+     */
+    static void crash(String server) {
         trods("lab", "crash", server).orFail();
-        trods("lab", "pool", "remove", server).orFail();
     }
 
     static void waitFor(java.util.function.BooleanSupplier condition, long millis, String what) {
@@ -130,6 +147,17 @@ final class Lab {
         assertThat(code).as("actuator metrics of %s: %s %s", server, r.stdout(), r.stderr()).isEqualTo("200");
         return JSON.readTree(r.stdout().substring(0, r.stdout().lastIndexOf('\n'))).get("measurements").get(0)
                 .get("value").asDouble();
+    }
+
+    /** GET of an actuator path inside a host (agents 9101, the lb-plugin 9102, monitors 9103). */
+    static JsonNode actuator(String host, int port, String path) {
+        return JSON.readTree(exec(host, "curl", "-s", "-m", "5", "http://127.0.0.1:" + port + "/actuator/" + path)
+                .orFail().stdout());
+    }
+
+    /** The servers the balancer's kernel table sends new connections to ({@code lab pool}). */
+    static List<String> pool() {
+        return trods("lab", "pool").orFail().stdout().lines().map(String::strip).filter(l -> !l.isEmpty()).toList();
     }
 
     static JsonNode agentHealth(String server) {

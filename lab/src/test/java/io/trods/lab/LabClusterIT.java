@@ -124,13 +124,16 @@ class LabClusterIT {
         assertThat(Lab.namespaces()).isEmpty();
     }
 
+    /** The hosts' roles: client, balancer, store, two liveness monitors, and the servers. */
     private static String[] roles(int servers) {
-        String[] roles = new String[servers + 3];
+        String[] roles = new String[servers + 5];
         roles[0] = "client";
         roles[1] = "balancer";
         roles[2] = "store";
+        roles[3] = "monitor";
+        roles[4] = "monitor";
         for (int i = 0; i < servers; i++) {
-            roles[3 + i] = "server";
+            roles[5 + i] = "server";
         }
         return roles;
     }

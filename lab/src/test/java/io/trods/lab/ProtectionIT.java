@@ -86,4 +86,51 @@ class ProtectionIT {
                 5_000, "no flow record left in Redis");
         Lab.exec("client", "curl", "-sS", "--fail", "-o", "/dev/null", Lab.vipUrl("/obj/1M.bin")).orFail();
     }
+
+    /**
+     * Recovery must not become a way to make servers query the store, open connections or hold
+     * memory for anyone who asks: a flood of segments of connections nobody has (6,000 ACKs, each
+     * from a port of its own) is answered as the kernel would (a reset each), store lookups stay
+     * within the agents' budget (lowered here to 300 a second so that the limit shows), no state is
+     * kept, and a real download during the flood completes intact.
+     */
+    @Test
+    void aFloodOfUnknownSegmentsIsAnsweredByTheKernelAndCostsAtMostTheLookupBudget() throws Exception {
+        Lab.upWith(java.util.Map.of("TRODS_LAB_AGENT_ARGS", "--trods.agent.lookups-per-second=300"), 2, "none");
+        java.nio.file.Path body = java.nio.file.Files.createTempFile("trods-flood", ".bin");
+        try {
+            Process download = Lab.start(body.resolveSibling(body.getFileName() + ".out"),
+                    body.resolveSibling(body.getFileName() + ".err"), "client", "curl", "-sS", "--fail",
+                    "--limit-rate", "4M", "-o", body.toString(), Lab.vipUrl("/obj/16M.bin"));
+            Lab.Result flood = Lab.exec("client", "python3", Lab.HOME.resolve("lab/tools/unknown-flood.py").toString(),
+                    "198.18.0.2", "198.18.0.10", "80", "2000", "3").orFail();
+            tools.jackson.databind.JsonNode result = tools.jackson.databind.json.JsonMapper.builder().build()
+                    .readTree(flood.stdout());
+            long sent = result.get("sent").asLong();
+            assertThat(sent).isGreaterThanOrEqualTo(5_000);
+            assertThat(result.get("resets").asLong()).as("resets for %d unknown segments", sent)
+                    .isGreaterThanOrEqualTo(sent * 95 / 100);
+
+            double lookups = 0;
+            double limited = 0;
+            for (String server : List.of("server1", "server2")) {
+                double found = Lab.agentCounter(server, "trods.agent.unknown.packets", "outcome:NO_RECORD");
+                // 3 s at 300 a second, the burst (30), and a second of slack for the flood's tail.
+                assertThat(found).as("%s's store lookups", server).isLessThanOrEqualTo(300 * 4 + 30);
+                lookups += found;
+                limited += Lab.agentCounter(server, "trods.agent.unknown.packets", "outcome:RATE_LIMITED");
+                assertThat(Lab.agentHealth(server).get("components").get("protection").get("details")
+                        .get("trackedFlows").asInt()).as("flows %s tracks after the flood", server).isLessThanOrEqualTo(1);
+                assertThat(Lab.exec(server, "ss", "-tnH", "state", "established", "( sport = :80 )").stdout().lines()
+                        .filter(l -> !l.contains("198.19.0.")).count()).as("connections opened on %s", server).isLessThanOrEqualTo(1);
+            }
+            assertThat(lookups).isPositive();
+            assertThat(limited).as("segments beyond the lookup budget").isPositive();
+            assertThat(download.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            assertThat(download.exitValue()).isZero();
+            assertThat(Lab.sha256(body)).isEqualTo("779f960ad76a1dbf2985160ea48d4e6a208229ae702782ca34049b7c1e3f66fb");
+        } finally {
+            java.nio.file.Files.deleteIfExists(body);
+        }
+    }
 }

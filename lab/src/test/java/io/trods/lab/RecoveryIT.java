@@ -73,7 +73,7 @@ class RecoveryIT {
         Lab.waitFor(() -> d.received() >= 64 * MIB * percent / 100, 30_000, percent + "% received");
         String server = servedBy(d);
 
-        Lab.crashAndFailOver(server);
+        Lab.crash(server);
 
         assertThat(d.exitCode(90)).as("the client's exit code").isZero();
         assertThat(Lab.sha256(d.body())).isEqualTo(BIG_SHA256);
@@ -82,19 +82,22 @@ class RecoveryIT {
 
     @Test
     void aSecondAndAThirdFailureOfTheSameDownloadAreRecoveredToo() throws Exception {
-        Lab.up(4, "80mbit");
+        // Three of four servers die: below the default panic threshold (half alive), where the monitor
+        // would keep the dead in the table rather than trust its own view. An operator who expects
+        // such failures lowers it.
+        Lab.upWith(java.util.Map.of("TRODS_LAB_MONITOR_ARGS", "--trods.monitor.panic-threshold=0.2"), 4, "80mbit");
         Download d = start("curl", BIG, "big");
         Lab.waitFor(() -> d.received() >= 10 * MIB, 30_000, "10 MiB");
         String first = servedBy(d);
-        Lab.crashAndFailOver(first);
+        Lab.crash(first);
 
         String second = Lab.waitForValue(() -> carrierOf(4, first), 30_000, "a survivor carrying the flow");
         Lab.waitFor(() -> d.received() >= 30 * MIB, 30_000, "30 MiB");
-        Lab.crashAndFailOver(second);
+        Lab.crash(second);
 
         String third = Lab.waitForValue(() -> carrierOf(4, first, second), 30_000, "a third server carrying it");
         Lab.waitFor(() -> d.received() >= 50 * MIB, 30_000, "50 MiB");
-        Lab.crashAndFailOver(third);
+        Lab.crash(third);
 
         assertThat(d.exitCode(90)).isZero();
         assertThat(Lab.sha256(d.body())).isEqualTo(BIG_SHA256);
@@ -182,7 +185,6 @@ class RecoveryIT {
 
         Lab.trods("lab", "crash", holder).orFail();
         signalNginx(survivor, "CONT");
-        Lab.trods("lab", "pool", "remove", holder).orFail();
 
         assertThat(d.exitCode(30)).isZero();
         assertThat(Lab.sha256(d.body())).isEqualTo("a4a903c24ec296b0a745d22d7ae879eaa8d71e548271a43e1d47017120f04ab1");
@@ -205,7 +207,7 @@ class RecoveryIT {
         Thread.sleep(500);
         String server = Lab.header(log, "X-Served-By");
 
-        Lab.crashAndFailOver(server);
+        Lab.crash(server);
 
         assertThat(wget.waitFor(30, TimeUnit.SECONDS)).isTrue();
         String output = java.nio.file.Files.readString(log);
@@ -234,7 +236,7 @@ class RecoveryIT {
         downloads.add(curl);
         Lab.waitFor(() -> Lab.size(second) >= 16 * MIB, 30_000, "16 MiB of the second object");
 
-        Lab.crashAndFailOver(Lab.header(headers, "X-Served-By"));
+        Lab.crash(Lab.header(headers, "X-Served-By"));
 
         assertThat(curl.waitFor(90, TimeUnit.SECONDS)).isTrue();
         assertThat(curl.exitValue()).isZero();
@@ -254,7 +256,7 @@ class RecoveryIT {
         downloads.add(curl);
         Lab.waitFor(() -> Lab.size(body) >= 15 * MIB, 30_000, "15 MiB of the range");
 
-        Lab.crashAndFailOver(Lab.header(headers, "X-Served-By"));
+        Lab.crash(Lab.header(headers, "X-Served-By"));
 
         assertThat(curl.waitFor(90, TimeUnit.SECONDS)).isTrue();
         assertThat(curl.exitValue()).isZero();
@@ -282,7 +284,7 @@ class RecoveryIT {
             java.nio.file.Files.setLastModifiedTime(object,
                     java.nio.file.attribute.FileTime.fromMillis(mtime.toMillis() + 60_000));
 
-            Lab.crashAndFailOver(servedBy(d));
+            Lab.crash(servedBy(d));
 
             assertThat(d.exitCode(60)).as("curl reports the reset").isNotZero();
             long received = d.received();
@@ -314,7 +316,7 @@ class RecoveryIT {
         String victim = servedBy(all.get(0));
         List<Download> onVictim = all.stream().filter(d -> victim.equals(d.servedBy())).toList();
 
-        Lab.crashAndFailOver(victim);
+        Lab.crash(victim);
         long unfinished = onVictim.stream().filter(d -> d.received() < 16 * MIB).count();
 
         Lab.waitFor(() -> java.util.stream.IntStream.range(0, n).allMatch(i -> java.nio.file.Files.exists(tmp.resolve("rc" + i))),
