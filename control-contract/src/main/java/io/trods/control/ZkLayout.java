@@ -71,6 +71,16 @@ public record ZkLayout(String root) {
         return id;
     }
 
+    /** This host's name made a valid id (for default instance ids), or {@code fallback}. */
+    public static String hostId(String fallback) {
+        try {
+            String name = java.net.InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9_.-]", "-");
+            return name.isEmpty() ? fallback : name.length() > 64 ? name.substring(0, 64) : name;
+        } catch (java.net.UnknownHostException e) {
+            return fallback;
+        }
+    }
+
     /** The last component of a znode path (a child's id). */
     public static String lastName(String path) {
         return path.substring(path.lastIndexOf('/') + 1);

@@ -31,8 +31,9 @@ class LabTeardownIT {
         for (JsonNode host : Lab.status().get("hosts")) {
             host.get("processes").valueStream().forEach(p -> pids.add(p.get("pid").asLong()));
         }
-        assertThat(pids).hasSizeGreaterThanOrEqualTo(4); // nginx x2 alive, redis, zookeeper
-        assertThat(Lab.namespaces()).hasSize(7);
+        // nginx and agents of two servers, redis, zookeeper, two monitors, the lb-plugin
+        assertThat(pids).hasSizeGreaterThanOrEqualTo(9);
+        assertThat(Lab.namespaces()).hasSize(9); // switch, client, balancer, 3 servers, 2 monitors, store
 
         Lab.down();
 

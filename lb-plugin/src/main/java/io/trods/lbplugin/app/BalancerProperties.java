@@ -1,8 +1,6 @@
 package io.trods.lbplugin.app;
 
 import io.trods.control.ZkLayout;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
@@ -106,11 +104,6 @@ public record BalancerProperties(String driver, String source, String file, Stri
     }
 
     private static String hostname() {
-        try {
-            String name = InetAddress.getLocalHost().getHostName().replaceAll("[^A-Za-z0-9_.-]", "-");
-            return name.length() > 64 ? name.substring(0, 64) : name;
-        } catch (UnknownHostException e) {
-            return "director";
-        }
+        return ZkLayout.hostId("director");
     }
 }

@@ -1,8 +1,6 @@
 package io.trods.monitor.config;
 
 import io.trods.control.ZkLayout;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -155,11 +153,6 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
     }
 
     private static String hostname() {
-        try {
-            String name = InetAddress.getLocalHost().getHostName();
-            return name.replaceAll("[^A-Za-z0-9_.-]", "-");
-        } catch (UnknownHostException e) {
-            return "monitor";
-        }
+        return ZkLayout.hostId("monitor");
     }
 }
