@@ -18,7 +18,8 @@ trap '"$LAB" lab down >/dev/null; rm -rf "$WORK"' EXIT
 
 now_ms() { date +%s%3N; }
 percentile() { sort -n | awk -v p="$1" '{a[NR]=$1} END {if (NR == 0) {print "-"; exit} i=int(NR*p/100+0.99); if (i<1) i=1; if (i>NR) i=NR; print a[i]}'; }
-in_table() { ip netns exec trods-balancer nft list table ip trods_balancer 2>/dev/null | grep -qw "$1"; }
+# Not "nft list | grep -q": grep exits at the first match and, with pipefail, nft's SIGPIPE fails the pipe.
+in_table() { local table; table=$(ip netns exec trods-balancer nft list table ip trods_balancer 2>/dev/null) || return 1; grep -qw "$1" <<<"$table"; }
 addr() { echo "198.19.0.$((10 + ${1#server}))"; }
 leader() { ./trods lab exec monitor1 -- curl -s -m 2 http://127.0.0.1:9103/actuator/pool 2>/dev/null | jq -r '.leader // empty' ||
            ./trods lab exec monitor2 -- curl -s -m 2 http://127.0.0.1:9103/actuator/pool 2>/dev/null | jq -r '.leader // empty'; }
@@ -36,15 +37,14 @@ wait_back() {
 crash_and_time() {
   local server=$1 monitor=${2:-} t0 t1 a
   a=$(addr "$server")
-  [ -z "$monitor" ] || "$LAB" lab crash "$monitor" >/dev/null &
-  "$LAB" lab crash "$server" >"$WORK/crash.out" &
+  "$LAB" lab crash "$server" $monitor >"$WORK/crash.out" &
   local started=$(now_ms)
   while in_table "$a"; do
     [ $(( $(now_ms) - started )) -lt 30000 ] || { echo "timeout"; wait; return; }
   done
   t1=$(now_ms)
   wait
-  t0=$(grep -o 'epoch ms [0-9]*' "$WORK/crash.out" | grep -o '[0-9]*$')
+  t0=$(grep -o 'epoch ms [0-9]*' "$WORK/crash.out" | head -1 | grep -o '[0-9]*$')
   echo $(( t1 - t0 ))
 }
 

@@ -82,7 +82,9 @@ fi
 # With TRODS nobody touches the balancer: the liveness monitors notice the crash and publish, the
 # lb-plugin applies it. Watched below, in the balancer's kernel table.
 out_of_balancer() {
-  ! ip netns exec "$(lab_ns balancer)" nft list table ip trods_balancer 2>/dev/null | grep -qw "$dead_addr"
+  local table
+  table=$(ip netns exec "$(lab_ns balancer)" nft list table ip trods_balancer 2>/dev/null) || return 1
+  ! grep -qw "$dead_addr" <<<"$table"
 }
 
 # Watch the client, 20 times a second: bytes, and the time since the last new byte. Bytes already

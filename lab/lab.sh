@@ -31,7 +31,7 @@ usage: ./trods lab COMMAND
   down                   remove everything the lab created (idempotent)
   status [--json]        hosts, addresses, processes and health; objects with their SHA-256
   exec HOST -- CMD...    run CMD inside HOST (client, balancer, serverN, monitorN, store)
-  crash HOST             crash-stop HOST: its links go dark and its processes are killed
+  crash HOST...          crash-stop HOSTs: their links go dark (all at once), their processes are killed
   revive HOST            bring a crashed HOST back, empty (fresh namespace and processes)
   pool                   the servers the balancer's kernel sends new connections to
   pool drain|undrain HOST, pool weight HOST N
@@ -203,21 +203,26 @@ cmd_down() {
 }
 
 cmd_crash() {
-  local host=${1:?usage: ./trods lab crash HOST}
+  [ $# -gt 0 ] || die "usage: ./trods lab crash HOST..."
   require_root
   take_lock
   load_state
-  check_host "$host"
-  [ "$host" != client ] || die "crash is for the cluster's hosts (balancer, servers, store), not the client"
-  [ ! -f "$(host_dir "$host")/crashed" ] || die "$host has already crashed; ./trods lab revive $host"
-  local t0 port
+  local host t0 port batch=""
+  for host in "$@"; do
+    check_host "$host"
+    [ "$host" != client ] || die "crash is for the cluster's hosts (balancer, servers, monitors, store), not the client"
+    [ ! -f "$(host_dir "$host")/crashed" ] || die "$host has already crashed; ./trods lab revive $host"
+    for port in $(lab_ports "$host"); do batch+="link set $port down"$'\n'; done
+  done
   t0=$(now_ms)
-  # Links first, in one instant: from now on nothing the host does reaches anyone, not even the
-  # FIN or RST that its kernel sends for the sockets of the processes killed next.
-  for port in $(lab_ports "$host"); do echo "link set $port down"; done | ip -n "$LAB_SWITCH" -batch -
-  kill_host_processes "$host"
-  echo "$t0" >"$(host_dir "$host")/crashed"
-  say "Crashed $host at $(date -u -d "@${t0:0:10}" +%H:%M:%S).${t0:10:3} (epoch ms $t0): links down, processes killed"
+  # Links first, all in one instant: from now on nothing the hosts do reaches anyone, not even the
+  # FIN or RST that their kernels send for the sockets of the processes killed next.
+  printf '%s' "$batch" | ip -n "$LAB_SWITCH" -batch -
+  for host in "$@"; do
+    kill_host_processes "$host"
+    echo "$t0" >"$(host_dir "$host")/crashed"
+  done
+  say "Crashed $* at $(date -u -d "@${t0:0:10}" +%H:%M:%S).${t0:10:3} (epoch ms $t0): links down, processes killed"
 }
 
 cmd_revive() {

@@ -46,8 +46,9 @@ start_plugin() {
 
 actuator() { ns_exec "$1" curl -s -m 2 "http://127.0.0.1:$2/actuator/$3" 2>/dev/null; }
 
-monitor_healthy() { actuator "$1" "$LAB_MONITOR_PORT" health | grep -q '"status":"UP"'; }
-plugin_healthy() { actuator balancer "$LAB_PLUGIN_PORT" health | grep -q '"status":"UP"'; }
+# Captured, then matched: "curl | grep -q" can fail the pipe with SIGPIPE under pipefail.
+monitor_healthy() { local h; h=$(actuator "$1" "$LAB_MONITOR_PORT" health) && grep -q '"status":"UP"' <<<"$h"; }
+plugin_healthy() { local h; h=$(actuator balancer "$LAB_PLUGIN_PORT" health) && grep -q '"status":"UP"' <<<"$h"; }
 
 # The monitor that leads now (from any live monitor's pool view), or nothing.
 leader_monitor() {

@@ -140,7 +140,8 @@ start_agent() {
 }
 
 agent_healthy() {
-  ns_exec "$1" curl -s -m 2 http://127.0.0.1:9101/actuator/health 2>/dev/null | grep -q '"protected":true'
+  local h
+  h=$(ns_exec "$1" curl -s -m 2 http://127.0.0.1:9101/actuator/health 2>/dev/null) && grep -q '"protected":true' <<<"$h"
 }
 
 start_redis() {
