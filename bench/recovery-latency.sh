@@ -45,7 +45,7 @@ trial() {
   "$LAB" lab revive "$server" >/dev/null
   # Back in the balancer's table once the monitors see it up again.
   local deadline=$(( $(now_ms) + 30000 ))
-  until "$LAB" lab pool | grep -qx "$server"; do
+  until grep -qx "$server" <<<"$("$LAB" lab pool)"; do
     [ "$(now_ms)" -lt "$deadline" ] || { echo "$server did not return to the pool" >&2; exit 1; }
     sleep 0.1
   done

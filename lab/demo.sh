@@ -30,7 +30,7 @@ cleanup() {
 }
 
 require_root
-if [ -f "$LAB_STATE/lab.env" ] || ip netns list | grep -q "^$LAB_NS_PREFIX"; then
+if [ -f "$LAB_STATE/lab.env" ] || [ -n "$(ip netns list | grep "^$LAB_NS_PREFIX" || true)" ]; then
   say "A lab is up: the demo brings up its own, so it removes that one first"
   "$LAB" down
 fi
