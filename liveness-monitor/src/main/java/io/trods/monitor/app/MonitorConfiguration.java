@@ -3,9 +3,7 @@ package io.trods.monitor.app;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.trods.monitor.config.MonitorProperties;
 import io.trods.monitor.core.MonitorCore;
-import io.trods.monitor.probe.HttpProbe;
-import io.trods.monitor.probe.Probe;
-import io.trods.monitor.probe.TcpProbe;
+import io.trods.monitor.probe.ProbeSpec;
 import io.trods.monitor.zk.EmbeddedZooKeeper;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
@@ -48,21 +46,13 @@ public class MonitorConfiguration {
                 .build();
     }
 
-    @Bean
-    Probe probe(MonitorProperties props) {
-        MonitorProperties.Probe p = props.probe();
-        int timeout = (int) p.timeout().toMillis();
-        return "tcp".equals(p.type()) ? new TcpProbe(timeout) : new HttpProbe(p.path(), p.expectStatus(), timeout);
-    }
-
     @Bean(initMethod = "start", destroyMethod = "close")
-    MonitorCore monitorCore(MonitorProperties props, CuratorFramework curator, ObjectProvider<MeterRegistry> meters,
-            Probe probe) {
+    MonitorCore monitorCore(MonitorProperties props, CuratorFramework curator, ObjectProvider<MeterRegistry> meters) {
         if (props.services().isEmpty()) {
             log.warn("no trods.monitor.services configured: the published document will list no service");
         }
         MeterRegistry registry = meters.getIfAvailable(io.micrometer.core.instrument.simple.SimpleMeterRegistry::new);
-        return new MonitorCore(props, curator, registry, probe);
+        return new MonitorCore(props, curator, registry, ProbeSpec::newProbe);
     }
 
     @Bean

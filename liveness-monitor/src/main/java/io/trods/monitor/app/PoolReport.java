@@ -16,7 +16,8 @@ public record PoolReport(String id, String leader, boolean isLeader, String zook
      * @param failed listed as failed in the published document
      * @param weight the published weight (-1 when not a published backend)
      */
-    public record ServerReport(String serverId, String address, int port, String source, String health,
+    /** @param probe how the server is probed for this service (e.g. {@code http://10.0.0.1:80/healthz}) */
+    public record ServerReport(String serverId, String address, int port, String source, String probe, String health,
             long sinceMillis, String reason, List<ProbeReport> recentProbes, int weight, boolean drained,
             boolean inBackends, boolean failed) {
     }

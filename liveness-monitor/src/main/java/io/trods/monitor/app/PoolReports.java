@@ -30,12 +30,13 @@ final class PoolReports {
                     .filter(s -> s.name().equals(spec.name())).findFirst().orElse(null);
             List<ServerReport> servers = new ArrayList<>();
             for (Member m : core.members().getOrDefault(spec.name(), List.of())) {
-                HealthView h = m.endpoint() == null ? HealthView.UNKNOWN : core.health().view(m.endpoint());
+                HealthView h = m.endpoint() == null ? HealthView.UNKNOWN : core.health().view(spec.target(m));
                 Optional<Backend> backend = vs == null ? Optional.empty() : vs.backend(m.serverId());
                 ServerOverride o = overrides.get(m.serverId());
                 List<ProbeReport> probes = h.recent().stream().map(r -> new ProbeReport(r.outcome().name(),
                         r.latencyMicros() / 1000.0, r.detail(), r.atMillis())).toList();
-                servers.add(new ServerReport(m.serverId(), m.address(), m.port(), m.source().name(), h.state().name(),
+                servers.add(new ServerReport(m.serverId(), m.address(), m.port(), m.source().name(),
+                        m.endpoint() == null ? "" : spec.target(m).toString(), h.state().name(),
                         h.sinceMillis(), h.reason(), probes, backend.map(Backend::weight).orElse(-1),
                         o != null && o.drained(), backend.isPresent(), vs != null && vs.hasFailed(m.serverId())));
             }

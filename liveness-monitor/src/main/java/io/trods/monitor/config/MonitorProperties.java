@@ -1,6 +1,7 @@
 package io.trods.monitor.config;
 
 import io.trods.control.ZkLayout;
+import io.trods.monitor.probe.ProbeSpec;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -27,7 +28,7 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
         check(id.matches("[A-Za-z0-9_.-]{1,64}"), "trods.monitor.id", "must be 1-64 of [A-Za-z0-9_.-], got '" + id + "'");
         zookeeper = zookeeper == null ? new Zookeeper(null, null, null, null, null) : zookeeper;
         services = List.copyOf(services == null ? List.of() : services);
-        probe = probe == null ? new Probe(null, null, null, null, null, null, null) : probe;
+        probe = probe == null ? new Probe(null, null, null, null, null, null, null, null) : probe;
         panicThreshold = panicThreshold == null ? 0.5 : panicThreshold;
         check(panicThreshold >= 0 && panicThreshold <= 1, "trods.monitor.panic-threshold", "must be 0..1, got " + panicThreshold);
         flap = flap == null ? new Flap(null, null, null) : flap;
@@ -74,7 +75,7 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
 
     /** A virtual service: the VIP, and the servers configured for it besides the registered agents. */
     public record Service(String name, String address, Integer port, String scheduler, String forwarding,
-            List<StaticServer> servers) {
+            List<StaticServer> servers, ProbeOverride probe) {
 
         public Service {
             String where = "trods.monitor.services[" + name + "]";
@@ -106,16 +107,24 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
     }
 
     /**
+     * How servers are probed: {@code http} (GET {@code path}, expecting {@code expectStatus}),
+     * {@code tcp} (connect), or {@code agent} (GET the recovery agent's actuator health, default
+     * {@code /actuator/health} on port 9101: the agent's actuator must then listen beyond localhost).
+     *
+     * @param port where to probe (default: the server's own port; for {@code agent}: 9101)
      * @param fall consecutive failures that take an UP server DOWN
      * @param rise consecutive successes that bring a server UP
      */
     public record Probe(String type, String path, Integer expectStatus, Duration interval, Duration timeout,
-            Integer fall, Integer rise) {
+            Integer fall, Integer rise, Integer port) {
+
+        public static final int AGENT_PORT = 9101;
 
         public Probe {
             type = type == null || type.isBlank() ? "http" : type.trim().toLowerCase();
-            check(type.equals("http") || type.equals("tcp"), "trods.monitor.probe.type", "must be http or tcp, got '" + type + "'");
-            path = path == null || path.isBlank() ? "/healthz" : path.trim();
+            check(type.equals("http") || type.equals("tcp") || type.equals("agent"), "trods.monitor.probe.type",
+                    "must be http, tcp or agent, got '" + type + "'");
+            path = path == null || path.isBlank() ? (type.equals("agent") ? "/actuator/health" : "/healthz") : path.trim();
             check(path.startsWith("/") && path.chars().allMatch(c -> c > 32 && c < 127), "trods.monitor.probe.path",
                     "must be an absolute path without spaces, got '" + path + "'");
             expectStatus = expectStatus == null ? 200 : expectStatus;
@@ -126,8 +135,37 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
             rise = rise == null ? 3 : rise;
             check(fall >= 1, "trods.monitor.probe.fall", "must be >= 1");
             check(rise >= 1, "trods.monitor.probe.rise", "must be >= 1");
+            port = port == null ? (type.equals("agent") ? Integer.valueOf(AGENT_PORT) : null) : port;
+            check(port == null || port >= 1 && port <= 65535, "trods.monitor.probe.port", "must be 1..65535, got " + port);
+        }
+
+        /**
+         * These settings with a service's overrides on top. A service that changes the probe type
+         * does not inherit the path, status or port of another type.
+         */
+        public Probe with(ProbeOverride o) {
+            if (o == null) {
+                return this;
+            }
+            boolean sameType = o.type() == null || o.type().trim().equalsIgnoreCase(type);
+            return new Probe(o.type() == null ? type : o.type(),
+                    o.path() != null ? o.path() : sameType ? path : null,
+                    o.expectStatus() != null ? o.expectStatus() : sameType ? expectStatus : null,
+                    o.interval() != null ? o.interval() : interval, o.timeout() != null ? o.timeout() : timeout,
+                    o.fall() != null ? o.fall() : fall, o.rise() != null ? o.rise() : rise,
+                    o.port() != null ? o.port() : sameType ? port : null);
+        }
+
+        /** The probe as the probe loops and the dampener use it. */
+        public ProbeSpec spec() {
+            return new ProbeSpec(type, path, expectStatus, port == null ? 0 : port, interval.toMillis(),
+                    (int) timeout.toMillis(), fall, rise);
         }
     }
+
+    /** A service's own probe settings; what is not set comes from {@code trods.monitor.probe}. */
+    public record ProbeOverride(String type, String path, Integer expectStatus, Duration interval, Duration timeout,
+            Integer fall, Integer rise, Integer port) {}
 
     /** A server changing state more than {@code maxTransitions} times in {@code window} is held down. */
     public record Flap(Duration window, Integer maxTransitions, Duration holdDown) {

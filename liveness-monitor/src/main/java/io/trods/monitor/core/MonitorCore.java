@@ -20,6 +20,8 @@ import io.trods.monitor.health.Transition;
 import io.trods.monitor.probe.Probe;
 import io.trods.monitor.probe.ProbeLoops;
 import io.trods.monitor.probe.ProbeResult;
+import io.trods.monitor.probe.ProbeSpec;
+import io.trods.monitor.probe.ProbeTarget;
 import io.trods.monitor.probe.ServerEndpoint;
 import io.trods.monitor.zk.ControlPlaneView;
 import io.trods.monitor.zk.OverrideStore;
@@ -32,6 +34,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -82,22 +85,25 @@ public final class MonitorCore implements Closeable {
     private volatile Set<String> panicHolds = Set.of();
     private volatile boolean closed;
 
-    public MonitorCore(MonitorProperties props, CuratorFramework client, MeterRegistry meters, Probe probe) {
+    /** @param probes makes the probe of a spec ({@link ProbeSpec#newProbe()}; tests may fake it) */
+    public MonitorCore(MonitorProperties props, CuratorFramework client, MeterRegistry meters,
+            Function<ProbeSpec, Probe> probes) {
         this.props = props;
         this.client = client;
         this.meters = meters;
-        this.specs = ServiceSpecs.of(props.services());
-        MonitorProperties.Probe p = props.probe();
+        this.specs = ServiceSpecs.of(props.services(), props.probe());
         MonitorProperties.Flap f = props.flap();
-        this.health = new HealthBook(new DampenerSettings(p.fall(), p.rise(), f.window().toMillis(), f.maxTransitions(),
-                f.holdDown().toMillis()), System::currentTimeMillis);
-        this.probes = new ProbeLoops(probe, p.interval().toMillis(), this::onProbe);
+        this.health = new HealthBook(spec -> new DampenerSettings(spec.fall(), spec.rise(), f.window().toMillis(),
+                f.maxTransitions(), f.holdDown().toMillis()), System::currentTimeMillis);
+        this.probes = new ProbeLoops(probes, this::onProbe);
         this.view = new ControlPlaneView(client, props.layout(), this::requestEvaluation);
         this.latch = new LeaderLatch(client, props.layout().leaderLatch(), props.id(), LeaderLatch.CloseMode.NOTIFY_LEADER);
         this.publisher = new Publisher(client, props.layout(), props.id(), this::mayPublish);
         this.overrides = new OverrideStore(client, props.layout());
         // Long enough for every member to reach a first verdict (rise successes or fall timeouts).
-        this.warmupMillis = (long) (p.rise() + p.fall()) * (p.interval().toMillis() + p.timeout().toMillis());
+        this.warmupMillis = specs.stream().map(ServiceSpec::probe)
+                .mapToLong(p -> (long) (p.rise() + p.fall()) * (p.intervalMillis() + p.timeoutMillis()))
+                .max().orElse(0);
         Gauge.builder("trods.monitor.leader", this, core -> core.isLeader() ? 1 : 0)
                 .description("1 while this instance leads").register(meters);
     }
@@ -146,7 +152,7 @@ public final class MonitorCore implements Closeable {
                 && client.getZookeeperClient().isConnected() && latch.hasLeadership();
     }
 
-    private void onProbe(ServerEndpoint endpoint, ProbeResult result) {
+    private void onProbe(ProbeTarget endpoint, ProbeResult result) {
         Timer.builder("trods.monitor.probe").tag("outcome", result.outcome().name().toLowerCase())
                 .publishPercentileHistogram().register(meters)
                 .record(result.latencyMicros(), TimeUnit.MICROSECONDS);
@@ -190,11 +196,13 @@ public final class MonitorCore implements Closeable {
         List<AgentRegistration> agents = view.agents();
         agents.forEach(a -> knownEndpoints.put(a.serverId(), new ServerEndpoint(a.address(), a.port())));
         Map<String, List<Member>> current = membersFor(view.desired().orElse(null), agents);
-        Set<ServerEndpoint> endpoints = new HashSet<>();
-        current.values().forEach(list -> list.stream().map(Member::endpoint)
-                .filter(e -> e != null).forEach(endpoints::add));
-        probes.probeExactly(endpoints);
-        health.retainOnly(endpoints);
+        Set<ProbeTarget> targets = new HashSet<>();
+        for (ServiceSpec spec : specs) {
+            current.getOrDefault(spec.name(), List.of()).stream().map(spec::target).filter(t -> t != null)
+                    .forEach(targets::add);
+        }
+        probes.probeExactly(targets);
+        health.retainOnly(targets);
         members = current;
         long start = System.nanoTime();
         long now = System.currentTimeMillis();

@@ -11,10 +11,11 @@ final class ServiceSpecs {
 
     private ServiceSpecs() {}
 
-    static List<ServiceSpec> of(List<MonitorProperties.Service> services) {
+    /** Each service with its probe: the monitor's settings with the service's own on top. */
+    static List<ServiceSpec> of(List<MonitorProperties.Service> services, MonitorProperties.Probe probe) {
         return services.stream().map(s -> new ServiceSpec(s.name(), s.address(), s.port(), s.scheduler(), s.forwarding(),
                 s.servers().stream().map(v -> new Member(v.id(), v.address(), v.port(), v.weight(), MemberSource.CONFIGURED))
-                        .toList()))
+                        .toList(), probe.with(s.probe()).spec()))
                 .toList();
     }
 }

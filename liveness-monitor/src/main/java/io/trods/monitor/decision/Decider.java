@@ -39,11 +39,11 @@ public final class Decider {
         for (ServiceSpec spec : in.services()) {
             VirtualService last = Membership.previousService(spec, in.previous());
             List<Member> members = in.members().getOrDefault(spec.name(), List.of());
-            String panic = panicReason(members, in);
+            String panic = panicReason(spec, members, in);
             List<Backend> backends = new ArrayList<>();
             List<FailedServer> failed = new ArrayList<>();
             for (Member m : members) {
-                HealthView health = m.endpoint() == null ? HealthView.UNKNOWN : in.health().apply(m.endpoint());
+                HealthView health = m.endpoint() == null ? HealthView.UNKNOWN : in.health().apply(spec.target(m));
                 Optional<Backend> before = last == null ? Optional.empty() : last.backend(m.serverId());
                 Optional<FailedServer> failedBefore = last == null ? Optional.empty()
                         : last.failed().stream().filter(f -> f.serverId().equals(m.serverId())).findFirst();
@@ -85,10 +85,10 @@ public final class Decider {
     }
 
     /** Non-null (the reason) when too few of the service's probed members look alive. */
-    private static String panicReason(List<Member> members, DeciderInput in) {
+    private static String panicReason(ServiceSpec spec, List<Member> members, DeciderInput in) {
         long probed = members.stream().filter(m -> m.endpoint() != null).count();
         long alive = members.stream().filter(m -> m.endpoint() != null)
-                .filter(m -> !in.health().apply(m.endpoint()).state().down()).count();
+                .filter(m -> !in.health().apply(spec.target(m)).state().down()).count();
         if (probed == 0 || alive >= in.panicThreshold() * probed) {
             return null;
         }

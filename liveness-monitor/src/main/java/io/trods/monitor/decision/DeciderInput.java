@@ -3,7 +3,7 @@ package io.trods.monitor.decision;
 import io.trods.control.DesiredState;
 import io.trods.control.ServerOverride;
 import io.trods.monitor.health.HealthView;
-import io.trods.monitor.probe.ServerEndpoint;
+import io.trods.monitor.probe.ProbeTarget;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -15,7 +15,7 @@ import java.util.function.Function;
  * @param previous the document currently published, or null when there is none
  */
 public record DeciderInput(List<ServiceSpec> services, Map<String, List<Member>> members,
-        Function<ServerEndpoint, HealthView> health, Map<String, ServerOverride> overrides, DesiredState previous,
+        Function<ProbeTarget, HealthView> health, Map<String, ServerOverride> overrides, DesiredState previous,
         double panicThreshold, long failedRetentionMillis, long nowMillis) {
 
     public DeciderInput {

@@ -1,7 +1,8 @@
 package io.trods.monitor.health;
 
 import io.trods.monitor.probe.ProbeResult;
-import io.trods.monitor.probe.ServerEndpoint;
+import io.trods.monitor.probe.ProbeSpec;
+import io.trods.monitor.probe.ProbeTarget;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -9,24 +10,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import java.util.function.LongSupplier;
 
-/** The dampened health of every probed endpoint, fed by the probe loops and read by the decider. */
+/** The dampened health of every probe target, fed by the probe loops and read by the decider. */
 public final class HealthBook {
 
     public static final int RECENT_RESULTS = 5;
 
-    private final DampenerSettings settings;
+    private final Function<ProbeSpec, DampenerSettings> settings;
     private final LongSupplier clock;
-    private final Map<ServerEndpoint, Entry> entries = new ConcurrentHashMap<>();
+    private final Map<ProbeTarget, Entry> entries = new ConcurrentHashMap<>();
 
-    public HealthBook(DampenerSettings settings, LongSupplier clock) {
+    /** @param settings the dampening of a spec (its rise and fall, the monitor's flap settings) */
+    public HealthBook(Function<ProbeSpec, DampenerSettings> settings, LongSupplier clock) {
         this.settings = settings;
         this.clock = clock;
     }
 
-    public List<Transition> record(ServerEndpoint endpoint, ProbeResult result) {
-        Entry entry = entries.computeIfAbsent(endpoint, e -> new Entry(new Dampener(settings, clock.getAsLong())));
+    public List<Transition> record(ProbeTarget target, ProbeResult result) {
+        Entry entry = entries.computeIfAbsent(target,
+                t -> new Entry(new Dampener(settings.apply(t.spec()), clock.getAsLong())));
         synchronized (entry) {
             entry.recent.addLast(result);
             if (entry.recent.size() > RECENT_RESULTS) {
@@ -36,8 +40,8 @@ public final class HealthBook {
         }
     }
 
-    public HealthView view(ServerEndpoint endpoint) {
-        Entry entry = endpoint == null ? null : entries.get(endpoint);
+    public HealthView view(ProbeTarget target) {
+        Entry entry = target == null || target.server() == null ? null : entries.get(target);
         if (entry == null) {
             return HealthView.UNKNOWN;
         }
@@ -48,8 +52,8 @@ public final class HealthBook {
     }
 
     /** Forgets endpoints no longer probed, so that a server coming back starts from UNKNOWN. */
-    public void retainOnly(Set<ServerEndpoint> endpoints) {
-        entries.keySet().retainAll(endpoints);
+    public void retainOnly(Set<ProbeTarget> targets) {
+        entries.keySet().retainAll(targets);
     }
 
     private static final class Entry {

@@ -6,7 +6,7 @@ import io.trods.control.ControlCodec;
 import io.trods.control.DesiredState;
 import io.trods.control.ZkLayout;
 import io.trods.monitor.config.MonitorProperties;
-import io.trods.monitor.probe.HttpProbe;
+import io.trods.monitor.probe.ProbeSpec;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -55,8 +55,8 @@ final class Fixture {
         }
         return new MonitorProperties(id,
                 new MonitorProperties.Zookeeper("unused", Duration.ofSeconds(2), null, null, null),
-                List.of(new MonitorProperties.Service("web", "198.18.0.10", 80, "rr", null, statics)),
-                new MonitorProperties.Probe("http", "/healthz", 200, Duration.ofMillis(20), Duration.ofMillis(150), 2, 2),
+                List.of(new MonitorProperties.Service("web", "198.18.0.10", 80, "rr", null, statics, null)),
+                new MonitorProperties.Probe("http", "/healthz", 200, Duration.ofMillis(20), Duration.ofMillis(150), 2, 2, null),
                 0.5, null, Duration.ofMillis(200), null);
     }
 
@@ -66,9 +66,7 @@ final class Fixture {
     }
 
     static MonitorCore core(MonitorProperties props, CuratorFramework client) throws Exception {
-        MonitorProperties.Probe p = props.probe();
-        MonitorCore core = new MonitorCore(props, client, new SimpleMeterRegistry(),
-                new HttpProbe(p.path(), p.expectStatus(), (int) p.timeout().toMillis()));
+        MonitorCore core = new MonitorCore(props, client, new SimpleMeterRegistry(), ProbeSpec::newProbe);
         core.start();
         return core;
     }

@@ -56,7 +56,8 @@ class LeaderElectionTest {
                     assertThat(removed.publishedBy()).isEqualTo(leader.id());
                     assertThat(web(removed).failed().get(0).reason()).contains("status 500");
                     // The follower probes too: it already knows s2 is down.
-                    assertThat(follower.health().view(new io.trods.monitor.probe.ServerEndpoint("127.0.0.1", w2.port())).state())
+                    assertThat(follower.health().view(new io.trods.monitor.probe.ProbeTarget(
+                            new io.trods.monitor.probe.ServerEndpoint("127.0.0.1", w2.port()), follower.services().get(0).probe())).state())
                             .isEqualTo(io.trods.monitor.health.HealthState.DOWN);
 
                     // The leader's session dies: the follower takes over and publishes s2's recovery.

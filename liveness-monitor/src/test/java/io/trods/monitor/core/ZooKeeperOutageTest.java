@@ -37,7 +37,8 @@ class ZooKeeperOutageTest {
                 // s3 fails during the outage: probes see it, nothing can be (or is) published.
                 w3.status.set(503);
                 await().atMost(Duration.ofSeconds(3)).until(
-                        () -> monitor.health().view(new ServerEndpoint("127.0.0.1", w3.port())).state() == HealthState.DOWN);
+                        () -> monitor.health().view(new io.trods.monitor.probe.ProbeTarget(new ServerEndpoint("127.0.0.1", w3.port()),
+                                monitor.services().get(0).probe())).state() == HealthState.DOWN);
                 Thread.sleep(2_500); // past the session timeout: the session is LOST, not only SUSPENDED
                 assertThat(monitor.published().version()).isEqualTo(first.version());
                 assertThat(monitor.lastError()).isEmpty();

@@ -11,6 +11,7 @@ import io.trods.control.VirtualService;
 import io.trods.monitor.decision.Decision.Action;
 import io.trods.monitor.health.HealthState;
 import io.trods.monitor.health.HealthView;
+import io.trods.monitor.probe.ProbeSpec;
 import io.trods.monitor.probe.ServerEndpoint;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -25,7 +26,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DeciderTest {
 
     private static final long NOW = 1_000_000;
-    private static final ServiceSpec WEB = new ServiceSpec("web", "198.18.0.10", 80, "mh", "nat", List.of());
+    private static final ProbeSpec PROBE = new ProbeSpec("http", "/healthz", 200, 0, 50, 150, 2, 3);
+    private static final ServiceSpec WEB = new ServiceSpec("web", "198.18.0.10", 80, "mh", "nat", List.of(), PROBE);
 
     /**
      * One row: the health of s1..s3 (U=UP, D=DOWN, H=HELD_DOWN, ?=UNKNOWN), the previous document's
@@ -141,11 +143,11 @@ class DeciderTest {
         assertThat(members.get(1).endpoint()).as("a failed entry has no port: not probed").isNull();
 
         Outcome kept = Decider.decide(new DeciderInput(List.of(WEB), Map.of("web", members),
-                e -> withUp(Map.of(), "s2").getOrDefault(e, HealthView.UNKNOWN), Map.of(), before, 0.5, 120_000, NOW));
+                t -> withUp(Map.of(), "s2").getOrDefault(t.server(), HealthView.UNKNOWN), Map.of(), before, 0.5, 120_000, NOW));
         assertThat(kept.services().get(0).hasFailed("gone")).isTrue();
 
         Outcome forgotten = Decider.decide(new DeciderInput(List.of(WEB), Map.of("web", members),
-                e -> withUp(Map.of(), "s2").getOrDefault(e, HealthView.UNKNOWN), Map.of(), before, 0.5, 60_000, NOW));
+                t -> withUp(Map.of(), "s2").getOrDefault(t.server(), HealthView.UNKNOWN), Map.of(), before, 0.5, 60_000, NOW));
         assertThat(forgotten.services().get(0).failed()).isEmpty();
         assertThat(forgotten.decisions()).extracting(Decision::action).containsExactly(Action.FORGET);
     }
@@ -153,7 +155,7 @@ class DeciderTest {
     @Test
     void membershipTakesConfiguredThenRegisteredThenRemembered() {
         ServiceSpec spec = new ServiceSpec("web", "198.18.0.10", 80, "mh", "nat",
-                List.of(new Member("s1", "10.0.0.1", 8080, 3, MemberSource.CONFIGURED)));
+                List.of(new Member("s1", "10.0.0.1", 8080, 3, MemberSource.CONFIGURED)), PROBE);
         List<AgentRegistration> agents = List.of(
                 new AgentRegistration("s1", "10.0.0.1", 80, List.of("198.18.0.10:80"), 0),
                 new AgentRegistration("s2", "10.0.0.2", 80, List.of("198.18.0.10:80"), 0),
@@ -170,7 +172,7 @@ class DeciderTest {
     private static Outcome decide(List<Member> members, Map<ServerEndpoint, HealthView> health,
             Map<String, ServerOverride> overrides, DesiredState previous) {
         return Decider.decide(new DeciderInput(List.of(WEB), Map.of("web", members),
-                e -> health.getOrDefault(e, HealthView.UNKNOWN), overrides, previous, 0.5, 60_000, NOW));
+                t -> health.getOrDefault(t.server(), HealthView.UNKNOWN), overrides, previous, 0.5, 60_000, NOW));
     }
 
     private static Map<ServerEndpoint, HealthView> withUp(Map<ServerEndpoint, HealthView> base, String... ids) {

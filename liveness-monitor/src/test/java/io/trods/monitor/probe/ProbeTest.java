@@ -136,14 +136,22 @@ class ProbeTest {
 
     @Test
     void loopsProbeEachEndpointAndStopWhenNoLongerWanted() throws Exception {
-        List<ServerEndpoint> seen = new CopyOnWriteArrayList<>();
-        try (ProbeLoops loops = new ProbeLoops(e -> new ProbeResult(ProbeOutcome.SUCCESS, 1, "", 0), 10,
-                (e, r) -> seen.add(e))) {
-            ServerEndpoint a = new ServerEndpoint("10.0.0.1", 80);
-            ServerEndpoint b = new ServerEndpoint("10.0.0.2", 80);
-            loops.probeExactly(java.util.Set.of(a, b));
+        List<ProbeTarget> seen = new CopyOnWriteArrayList<>();
+        List<ServerEndpoint> probedAt = new CopyOnWriteArrayList<>();
+        ProbeSpec spec = new ProbeSpec("http", "/healthz", 200, 0, 10, 150, 2, 3);
+        ProbeSpec agent = new ProbeSpec("agent", "/actuator/health", 200, 9101, 10, 150, 2, 3);
+        try (ProbeLoops loops = new ProbeLoops(s -> e -> {
+            probedAt.add(e);
+            return new ProbeResult(ProbeOutcome.SUCCESS, 1, "", 0);
+        }, (e, r) -> seen.add(e))) {
+            ProbeTarget a = new ProbeTarget(new ServerEndpoint("10.0.0.1", 80), spec);
+            ProbeTarget b = new ProbeTarget(new ServerEndpoint("10.0.0.2", 80), spec);
+            ProbeTarget bByAgent = new ProbeTarget(new ServerEndpoint("10.0.0.2", 80), agent);
+            loops.probeExactly(java.util.Set.of(a, b, bByAgent));
             Thread.sleep(100);
-            assertThat(seen).contains(a, b);
+            assertThat(seen).contains(a, b, bByAgent);
+            assertThat(probedAt).as("the agent spec probes the agent's port")
+                    .contains(new ServerEndpoint("10.0.0.2", 9101), new ServerEndpoint("10.0.0.2", 80));
 
             loops.probeExactly(java.util.Set.of(b));
             Thread.sleep(30); // let a probe that was running finish
