@@ -191,6 +191,25 @@ class ControlPlaneIT {
         Lab.waitFor(() -> Lab.pool().contains(server), 10_000, server + " back after undrain");
     }
 
+    /**
+     * probe.type=agent: the monitors judge a server by its recovery agent's health (the agents'
+     * actuators listen beyond localhost here). The agent of a live server is killed: that server
+     * leaves the table although its nginx still answers.
+     */
+    @Test
+    void withTheAgentProbeAServerWhoseAgentDiedIsTakenOut() throws Exception {
+        Lab.upWith(Map.of("TRODS_LAB_AGENT_ARGS", "--server.address=0.0.0.0",
+                "TRODS_LAB_MONITOR_ARGS", "--trods.monitor.probe.type=agent"), 2, "none");
+        assertThat(Lab.pool()).containsExactly("server1", "server2");
+        assertThat(Lab.actuator("monitor1", MONITOR, "pool").toString())
+                .contains("agent://198.19.0.11:9101/actuator/health");
+
+        Lab.run(List.of("kill", "-9", Long.toString(pid("server1", "agent"))), 5).orFail();
+
+        Lab.waitFor(() -> Lab.pool().equals(List.of("server2")), 10_000, "server1 out after its agent died");
+        Lab.exec("client", "curl", "-sS", "--fail", "-o", "/dev/null", Lab.vipUrl("/obj/1M.bin")).orFail();
+    }
+
     // --- helpers --------------------------------------------------------------------------------
 
     private static String leaderSeenBy(String monitor) {

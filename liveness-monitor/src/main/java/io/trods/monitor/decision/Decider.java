@@ -7,6 +7,7 @@ import io.trods.control.VirtualService;
 import io.trods.monitor.decision.Decision.Action;
 import io.trods.monitor.health.HealthState;
 import io.trods.monitor.health.HealthView;
+import io.trods.monitor.probe.ProbeResult;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -84,11 +85,22 @@ public final class Decider {
         return new Outcome(services, decisions, warmingUp);
     }
 
+    /**
+     * UP or UNKNOWN, and its latest probe (if any) succeeded. A server whose probes have just begun
+     * to fail counts as not alive although it is not DOWN yet: when the monitor's own link is cut,
+     * every server fails at once, but each reaches DOWN on its own loop's schedule, and the first
+     * one down must already see the others failing, or it would be removed before the panic.
+     */
+    static boolean looksAlive(HealthView health) {
+        List<ProbeResult> recent = health.recent();
+        return !health.state().down() && (recent.isEmpty() || recent.get(recent.size() - 1).success());
+    }
+
     /** Non-null (the reason) when too few of the service's probed members look alive. */
     private static String panicReason(ServiceSpec spec, List<Member> members, DeciderInput in) {
         long probed = members.stream().filter(m -> m.endpoint() != null).count();
         long alive = members.stream().filter(m -> m.endpoint() != null)
-                .filter(m -> !in.health().apply(spec.target(m)).state().down()).count();
+                .filter(m -> looksAlive(in.health().apply(spec.target(m)))).count();
         if (probed == 0 || alive >= in.panicThreshold() * probed) {
             return null;
         }

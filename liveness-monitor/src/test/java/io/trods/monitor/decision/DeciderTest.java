@@ -11,6 +11,8 @@ import io.trods.control.VirtualService;
 import io.trods.monitor.decision.Decision.Action;
 import io.trods.monitor.health.HealthState;
 import io.trods.monitor.health.HealthView;
+import io.trods.monitor.probe.ProbeOutcome;
+import io.trods.monitor.probe.ProbeResult;
 import io.trods.monitor.probe.ProbeSpec;
 import io.trods.monitor.probe.ServerEndpoint;
 import java.util.ArrayList;
@@ -30,7 +32,8 @@ class DeciderTest {
     private static final ServiceSpec WEB = new ServiceSpec("web", "198.18.0.10", 80, "mh", "nat", List.of(), PROBE);
 
     /**
-     * One row: the health of s1..s3 (U=UP, D=DOWN, H=HELD_DOWN, ?=UNKNOWN), the previous document's
+     * One row: the health of s1..s3 (U=UP, S=UP but its latest probe failed, D=DOWN, H=HELD_DOWN,
+     * ?=UNKNOWN), the previous document's
      * entry of each (b=backend, f=failed, -=absent), and the expected entry (b, f, - ) and actions.
      */
     static Stream<Arguments> table() {
@@ -52,6 +55,10 @@ class DeciderTest {
                 Arguments.of("UDD", "bbf", "bbf", "PANIC_HOLD"),
                 // 2 of 3 alive is not a panic
                 Arguments.of("UUD", "bbb", "bbf", "REMOVE"),
+                // ... but a server whose latest probe failed does not count as alive: servers failing
+                // together (the monitor's link cut) are seen together, not removed one by one
+                Arguments.of("DSU", "bbb", "bbb", "PANIC_HOLD"),
+                Arguments.of("UUS", "bbb", "bbb", ""),
                 // a member down before it was ever a backend is listed failed, panic or not
                 Arguments.of("DDD", "---", "fff", "REMOVE,REMOVE,REMOVE"));
     }
@@ -185,12 +192,15 @@ class DeciderTest {
 
     private static HealthView view(char c) {
         HealthState state = switch (c) {
-            case 'U' -> HealthState.UP;
+            case 'U', 'S' -> HealthState.UP;
             case 'D' -> HealthState.DOWN;
             case 'H' -> HealthState.HELD_DOWN;
             default -> HealthState.UNKNOWN;
         };
-        return new HealthView(state, NOW - 100, state == HealthState.UP ? "3 consecutive successes" : "2 consecutive failures: refused", List.of());
+        List<ProbeResult> recent = c == 'S'
+                ? List.of(new ProbeResult(ProbeOutcome.SUCCESS, 100, "200", NOW - 60), new ProbeResult(ProbeOutcome.TIMEOUT, 150_000, "timed out", NOW - 10))
+                : List.of();
+        return new HealthView(state, NOW - 100, state == HealthState.UP ? "3 consecutive successes" : "2 consecutive failures: refused", recent);
     }
 
     private static Member member(String id) {
