@@ -4,7 +4,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.trods.control.ControlCodec;
 import io.trods.lbplugin.driver.BalancerDriver;
+import io.trods.lbplugin.driver.CommandRunner;
 import io.trods.lbplugin.driver.LocalCommandRunner;
+import io.trods.lbplugin.ipvs.IpvsDriver;
+import io.trods.lbplugin.ipvs.channel.GuestChannelRunner;
 import io.trods.lbplugin.nftables.NftablesDriver;
 import io.trods.lbplugin.nftables.NftablesRenderer;
 import io.trods.lbplugin.nftables.SysctlFiles;
@@ -38,10 +41,22 @@ public class BalancerConfiguration {
         return new ControlCodec();
     }
 
+    /** Where the driver's tools run; a bean so that a guest channel's connection is closed at shutdown. */
     @Bean
-    BalancerDriver balancerDriver(BalancerProperties props) {
-        // Only nftables passes BalancerProperties' validation for now.
-        return new NftablesDriver(new LocalCommandRunner(), new NftablesRenderer(props.nftables().backendInterface()),
+    CommandRunner balancerCommandRunner(BalancerProperties props) {
+        if (props.driver().equals("ipvs") && props.ipvs().serialSocket().isPresent()) {
+            return new GuestChannelRunner(props.ipvs().serialSocket().get());
+        }
+        return new LocalCommandRunner();
+    }
+
+    @Bean
+    BalancerDriver balancerDriver(BalancerProperties props, CommandRunner runner) {
+        if (props.driver().equals("ipvs")) {
+            log.info("IPVS driver, ipvsadm via {}", props.ipvs().commandChannel());
+            return new IpvsDriver(runner, props.manageSysctls(), props.commandTimeout());
+        }
+        return new NftablesDriver(runner, new NftablesRenderer(props.nftables().backendInterface()),
                 SysctlFiles.proc(), props.manageSysctls(), props.commandTimeout());
     }
 

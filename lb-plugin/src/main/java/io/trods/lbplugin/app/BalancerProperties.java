@@ -1,31 +1,34 @@
 package io.trods.lbplugin.app;
 
 import io.trods.control.ZkLayout;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Optional;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
  * The plugin's settings ({@code trods.balancer.*}); invalid values stop the start with the
  * property's name.
  *
- * @param driver the kernel balancer: {@code nftables} (IPVS is not implemented yet)
+ * @param driver the kernel balancer: {@code nftables} or {@code ipvs}
  * @param source {@code zookeeper} (the monitor leader's desired state) or {@code file}
  * @param file the desired-state JSON file with {@code source=file}
  * @param directorId this director's name in its published status (default: hostname)
  * @param manageSysctls set the kernel settings the driver needs instead of only warning
  * @param minSyncInterval bursts of desired states closer than this become one sync
  * @param fullResyncInterval how often the kernel's table is read back to repair drift
- * @param commandTimeout how long {@code nft} or {@code conntrack} may take
+ * @param commandTimeout how long one {@code nft}, {@code conntrack}, {@code ipvsadm} or {@code sysctl} run may take
+ * @param ipvs settings of the {@code ipvs} driver
  */
 @ConfigurationProperties("trods.balancer")
 public record BalancerProperties(String driver, String source, String file, String directorId, Boolean manageSysctls,
         Duration minSyncInterval, Duration fullResyncInterval, Duration retryMinBackoff, Duration retryMaxBackoff,
-        Duration commandTimeout, Duration filePollInterval, Zookeeper zookeeper, Nftables nftables) {
+        Duration commandTimeout, Duration filePollInterval, Zookeeper zookeeper, Nftables nftables, Ipvs ipvs) {
 
     public BalancerProperties {
         driver = driver == null || driver.isBlank() ? "nftables" : driver.trim().toLowerCase();
-        check(!driver.equals("ipvs"), "trods.balancer.driver", "ipvs is not implemented yet: use nftables");
-        check(driver.equals("nftables"), "trods.balancer.driver", "must be nftables, got '" + driver + "'");
+        check(driver.equals("nftables") || driver.equals("ipvs"), "trods.balancer.driver",
+                "must be nftables or ipvs, got '" + driver + "'");
         source = source == null || source.isBlank() ? "zookeeper" : source.trim().toLowerCase();
         check(source.equals("zookeeper") || source.equals("file"), "trods.balancer.source",
                 "must be zookeeper or file, got '" + source + "'");
@@ -45,6 +48,7 @@ public record BalancerProperties(String driver, String source, String file, Stri
         check(!source.equals("zookeeper") || !zookeeper.connect().isEmpty(), "trods.balancer.zookeeper.connect",
                 "is required with source=zookeeper (host:port,...), or set trods.balancer.source=file");
         nftables = nftables == null ? new Nftables(null) : nftables;
+        ipvs = ipvs == null ? new Ipvs(null) : ipvs;
     }
 
     public boolean fromZooKeeper() {
@@ -82,6 +86,31 @@ public record BalancerProperties(String driver, String source, String file, Stri
             backendInterface = backendInterface == null ? "" : backendInterface.trim();
             check(backendInterface.isEmpty() || backendInterface.matches("[A-Za-z0-9_.:-]{1,15}"),
                     "trods.balancer.nftables.backend-interface", "must be an interface name, got '" + backendInterface + "'");
+        }
+    }
+
+    /**
+     * @param commandChannel where {@code ipvsadm} and {@code sysctl} run: {@code local} (this host's
+     *     kernel), or {@code serial:/path/to/socket}, the unix socket of a qemu guest's control port
+     *     (the lab's IPVS director, see lab/ipvs)
+     */
+    public record Ipvs(String commandChannel) {
+
+        private static final String SERIAL = "serial:";
+
+        public Ipvs {
+            commandChannel = commandChannel == null || commandChannel.isBlank() ? "local" : commandChannel.trim();
+            check(commandChannel.equals("local")
+                    || commandChannel.startsWith(SERIAL) && commandChannel.substring(SERIAL.length()).startsWith("/"),
+                    "trods.balancer.ipvs.command-channel",
+                    "must be local or serial:/absolute/path/to/socket, got '" + commandChannel + "'");
+        }
+
+        /** The guest control socket with {@code serial:PATH}; empty for {@code local}. */
+        public Optional<Path> serialSocket() {
+            return commandChannel.startsWith(SERIAL)
+                    ? Optional.of(Path.of(commandChannel.substring(SERIAL.length())))
+                    : Optional.empty();
         }
     }
 

@@ -3,14 +3,19 @@ package io.trods.lbplugin.app;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 
 class BalancerPropertiesTest {
 
     private static BalancerProperties props(String driver, String source, String file, String connect) {
+        return ipvs(driver, source, file, connect, null);
+    }
+
+    private static BalancerProperties ipvs(String driver, String source, String file, String connect, String channel) {
         return new BalancerProperties(driver, source, file, "balancer", null, null, null, null, null, null, null,
-                new BalancerProperties.Zookeeper(connect, null, null, null), null);
+                new BalancerProperties.Zookeeper(connect, null, null, null), null, new BalancerProperties.Ipvs(channel));
     }
 
     @Test
@@ -26,14 +31,30 @@ class BalancerPropertiesTest {
         assertThat(p.zookeeper().layout().desired()).isEqualTo("/trods/desired");
         assertThat(p.manageSysctls()).isFalse();
         assertThat(p.nftables().backendInterface()).isEmpty();
+        assertThat(p.ipvs().commandChannel()).isEqualTo("local");
+        assertThat(p.ipvs().serialSocket()).isEmpty();
     }
 
     @Test
-    void unknownOrUnimplementedDriversStopTheStart() {
-        assertThatThrownBy(() -> props("ipvs", null, null, "zk:2181")).hasMessage(
-                "trods.balancer.driver ipvs is not implemented yet: use nftables");
+    void unknownDriversStopTheStart() {
         assertThatThrownBy(() -> props("iptables", null, null, "zk:2181"))
-                .hasMessageContaining("trods.balancer.driver must be nftables");
+                .hasMessageContaining("trods.balancer.driver must be nftables or ipvs");
+    }
+
+    @Test
+    void ipvsRunsLocallyOrThroughAGuestControlSocket() {
+        BalancerProperties local = props(" IPVS ", null, null, "zk:2181");
+        assertThat(local.driver()).isEqualTo("ipvs");
+        assertThat(local.ipvs().commandChannel()).isEqualTo("local");
+        assertThat(local.ipvs().serialSocket()).isEmpty();
+
+        BalancerProperties guest = ipvs("ipvs", null, null, "zk:2181", "serial:/run/trods-ipvs/lab/ctl.sock");
+        assertThat(guest.ipvs().serialSocket()).contains(Path.of("/run/trods-ipvs/lab/ctl.sock"));
+
+        assertThatThrownBy(() -> ipvs("ipvs", null, null, "zk:2181", "serial:relative.sock"))
+                .hasMessageContaining("trods.balancer.ipvs.command-channel must be local or serial:/");
+        assertThatThrownBy(() -> ipvs("ipvs", null, null, "zk:2181", "ssh:director"))
+                .hasMessageContaining("trods.balancer.ipvs.command-channel");
     }
 
     @Test
