@@ -24,9 +24,10 @@ require_debian() {
 # Debian packages the lab, the demo and the tests use. Stock packages, stock binaries.
 TRODS_PACKAGES=(
   iproute2 nftables iptables conntrack tcpdump procps psmisc util-linux
-  curl wget jq openssl ca-certificates python3
+  curl wget jq openssl ca-certificates python3 bc
   nginx redis-server redis-tools zookeeper
   openjdk-17-jdk-headless maven wrk
+  qemu-system-x86 ipvsadm cpio kmod
 )
 
 # Installs the missing packages. Services are never started by the package scripts: the lab starts

@@ -11,28 +11,79 @@ import io.trods.lbplugin.table.Endpoint;
 import io.trods.lbplugin.table.TableDiff;
 import io.trods.lbplugin.table.TableOp;
 import io.trods.lbplugin.table.TableService;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 
 /**
- * The driver against a real IPVS kernel: the lab's qemu guest (lab/ipvs/run-guest.sh), reached
- * through its control socket. Runs only when TRODS_IPVS_GUEST_SOCKET names that socket
- * ({@code /run/trods-ipvs/NAME/admin.sock}); it clears the guest's IPVS table.
+ * The driver against a real IPVS kernel: Debian's own kernel in the qemu guest of lab/ipvs (this
+ * machine's kernel has no IPVS), booted here in a namespace of its own and reached through its
+ * control socket. Root, with the lab's tests ({@code -Plab}); TRODS_IPVS_GUEST_SOCKET names an
+ * already running guest's socket instead ({@code /run/trods-ipvs/NAME/admin.sock}).
  */
-@EnabledIfEnvironmentVariable(named = "TRODS_IPVS_GUEST_SOCKET", matches = "/.+")
-class IpvsGuestTest {
+@Tag("lab")
+class IpvsGuestIT {
+
+    private static final Path HOME = Path.of(System.getProperty("trods.home", "..")).toAbsolutePath().normalize();
+    private static final String NAME = "ipvstest-driver";
+    private static Path socket;
+    private static boolean booted;
 
     private GuestChannelRunner runner;
     private IpvsDriver driver;
 
+    @BeforeAll
+    static void bootGuest() throws Exception {
+        String given = System.getenv("TRODS_IPVS_GUEST_SOCKET");
+        if (given != null && !given.isBlank()) {
+            socket = Path.of(given);
+            return;
+        }
+        run(600, HOME.resolve("lab/ipvs/build-guest.sh").toString());
+        run(10, "ip", "netns", "add", NAME);
+        booted = true;
+        run(180, HOME.resolve("lab/ipvs/run-guest.sh").toString(), NAME, "--netns", NAME,
+                "--front", "ipvsdrv-f", "--back", "ipvsdrv-b");
+        socket = Path.of("/run/trods-ipvs", NAME, "admin.sock");
+    }
+
+    @AfterAll
+    static void stopGuest() throws Exception {
+        if (!booted) {
+            return;
+        }
+        Path pid = Path.of("/run/trods-ipvs", NAME, "qemu.pid");
+        if (Files.exists(pid)) {
+            long qemu = Long.parseLong(Files.readString(pid).trim());
+            ProcessHandle.of(qemu).ifPresent(p -> {
+                p.destroyForcibly();
+                p.onExit().join();
+            });
+        }
+        new ProcessBuilder("ip", "netns", "del", NAME).inheritIO().start().waitFor();
+        new ProcessBuilder("rm", "-rf", "/run/trods-ipvs/" + NAME).inheritIO().start().waitFor();
+    }
+
+    private static void run(int seconds, String... command) throws Exception {
+        Process p = new ProcessBuilder(command).inheritIO().start();
+        if (!p.waitFor(seconds, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish within " + seconds + " s");
+        }
+        assertThat(p.exitValue()).as(String.join(" ", command)).isZero();
+    }
+
     @BeforeEach
     void connect() throws Exception {
-        runner = new GuestChannelRunner(Path.of(System.getenv("TRODS_IPVS_GUEST_SOCKET")));
+        runner = new GuestChannelRunner(socket);
         driver = new IpvsDriver(runner, true, Duration.ofSeconds(10));
         assertThat(runner.run(List.of("ipvsadm", "-C"), new byte[0], Duration.ofSeconds(10)).ok()).isTrue();
     }
