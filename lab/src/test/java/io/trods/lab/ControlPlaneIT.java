@@ -210,6 +210,52 @@ class ControlPlaneIT {
         Lab.exec("client", "curl", "-sS", "--fail", "-o", "/dev/null", Lab.vipUrl("/obj/1M.bin")).orFail();
     }
 
+    /**
+     * The balancer's part of a failover, seen on the wire: after a crash, the client's next packet
+     * of its connection (not a SYN) arrives at the surviving server (tcpdump in its namespace).
+     */
+    @Test
+    void aCrashedServersConnectionSendsItsNextPacketToTheSurvivor() throws Exception {
+        Lab.up(2, "20mbit");
+        Path body = tmp.resolve("body");
+        Path headers = tmp.resolve("headers");
+        Process download = Lab.start(tmp.resolve("out"), tmp.resolve("err"), "client", "curl", "-sS",
+                "-D", headers.toString(), "-o", body.toString(), Lab.vipUrl("/obj/64M.bin"));
+        Lab.waitFor(() -> Lab.size(body) >= 4L << 20, 20_000, "4 MiB received");
+        String server = Lab.header(headers, "X-Served-By");
+        String survivor = server.equals("server1") ? "server2" : "server1";
+        String port = Lab.exec("client", "ss", "-tnH", "state", "established", "( dport = :80 )").orFail().stdout()
+                .lines().findFirst().orElseThrow().trim().split("\\s+")[2].replaceAll(".*:", "");
+        Path capture = tmp.resolve("capture");
+        Process tcpdump = Lab.start(capture, tmp.resolve("tcpdump.err"), survivor, "timeout", "20", "tcpdump", "-n",
+                "-l", "-c", "1", "-i", "eth0", "tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
+        Thread.sleep(500); // tcpdump listening
+
+        Lab.trods("lab", "crash", server).orFail();
+
+        assertThat(tcpdump.waitFor(25, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(capture)).as("the first packet of the client's connection at " + survivor)
+                .contains("198.18.0.2." + port + " >");
+        assertThat(download.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(download.exitValue()).isZero();
+    }
+
+    /** Weights reach the kernel: with rr, new connections follow them exactly (3 to 1). */
+    @Test
+    void aWeightSetThroughTheMonitorShapesTheBalancersTable() throws Exception {
+        Lab.up(2, "none");
+        Lab.trods("lab", "pool", "weight", "server1", "3").orFail();
+        Lab.waitFor(() -> Lab.exec("balancer", "nft", "list", "table", "ip", "trods_balancer").stdout()
+                .contains("0-2 : 198.19.0.11"), 10_000, "server1 with 3 of 4 slots in the balancer's map");
+        Map<String, Integer> servedBy = new java.util.HashMap<>();
+        for (int i = 0; i < 8; i++) {
+            Path h = tmp.resolve("h" + i);
+            Lab.exec("client", "curl", "-sS", "-D", h.toString(), "-o", "/dev/null", Lab.vipUrl("/obj/1K.bin")).orFail();
+            servedBy.merge(Lab.header(h, "X-Served-By"), 1, Integer::sum);
+        }
+        assertThat(servedBy).containsEntry("server1", 6).containsEntry("server2", 2);
+    }
+
     // --- helpers --------------------------------------------------------------------------------
 
     private static String leaderSeenBy(String monitor) {
