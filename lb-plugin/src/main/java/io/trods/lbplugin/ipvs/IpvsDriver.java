@@ -4,6 +4,7 @@ import io.trods.lbplugin.driver.BalancerDriver;
 import io.trods.lbplugin.driver.CommandRunner;
 import io.trods.lbplugin.driver.CommandRunner.CommandResult;
 import io.trods.lbplugin.driver.SettingCheck;
+import io.trods.lbplugin.driver.SettingChecks;
 import io.trods.lbplugin.table.BalancerTable;
 import io.trods.lbplugin.table.Endpoint;
 import io.trods.lbplugin.table.TableOp;
@@ -14,9 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The IPVS balancer, programmed with {@code ipvsadm} through a {@link CommandRunner} (local, or a
@@ -34,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class IpvsDriver implements BalancerDriver {
 
-    private static final Logger log = LoggerFactory.getLogger(IpvsDriver.class);
 
     /** The settings this driver depends on: expected value and what goes wrong otherwise. */
     private static final Map<String, String[]> SETTINGS = new LinkedHashMap<>();
@@ -128,24 +125,12 @@ public final class IpvsDriver implements BalancerDriver {
     }
 
     private SettingCheck check(String name, String expected, String why) {
-        try {
-            Optional<String> actual = sysctls.read(name);
-            if (manageSysctls && actual.isEmpty() && name.startsWith("net.ipv4.vs.")) {
-                // The vs settings appear with the ip_vs module; ipvsadm would load it too, later.
+        // The vs settings appear with the ip_vs module; ipvsadm would load it too, later.
+        return SettingChecks.check(sysctls, name, expected, why, manageSysctls, () -> {
+            if (name.startsWith("net.ipv4.vs.")) {
                 runner.run(List.of("modprobe", "ip_vs"), new byte[0], timeout);
-                actual = sysctls.read(name);
             }
-            if (manageSysctls && actual.isPresent() && !actual.get().equals(expected)) {
-                sysctls.write(name, expected);
-                log.info("set {}={} (was {})", name, expected, actual.get());
-                actual = sysctls.read(name);
-            }
-            String value = actual.orElse("absent");
-            String reason = actual.isPresent() ? why : why + " (the setting is absent: ip_vs is not loaded yet)";
-            return SettingCheck.of(name, expected, value, reason);
-        } catch (IOException | RuntimeException e) {
-            return new SettingCheck(name, expected, "unreadable", false, name + " could not be read or set: " + e.getMessage());
-        }
+        }, "the setting is absent: ip_vs is not loaded yet");
     }
 
     private CommandResult run(String operation, List<String> argv, TableOp op, int index) throws IpvsException {

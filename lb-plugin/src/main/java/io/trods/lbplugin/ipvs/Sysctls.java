@@ -2,6 +2,7 @@ package io.trods.lbplugin.ipvs;
 
 import io.trods.lbplugin.driver.CommandRunner;
 import io.trods.lbplugin.driver.CommandRunner.CommandResult;
+import io.trods.lbplugin.driver.Sysctl;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
@@ -11,7 +12,7 @@ import java.util.Optional;
  * Kernel settings through the {@code sysctl} tool rather than {@code /proc/sys}, so that they are
  * those of the kernel the runner reaches (a qemu guest's, in the lab). Works with procps and busybox.
  */
-public final class Sysctls {
+public final class Sysctls implements Sysctl {
 
     private final CommandRunner runner;
     private final Duration timeout;
@@ -21,7 +22,7 @@ public final class Sysctls {
         this.timeout = timeout;
     }
 
-    /** The value, or empty when the setting does not exist (its module is not loaded). */
+    @Override
     public Optional<String> read(String name) throws IOException {
         CommandResult r = runner.run(List.of("sysctl", "-n", checked(name)), new byte[0], timeout);
         if (r.ok()) {
@@ -34,6 +35,7 @@ public final class Sysctls {
         throw new IOException("sysctl -n " + name + " exited " + r.exitCode() + ": " + r.stderr().strip());
     }
 
+    @Override
     public void write(String name, String value) throws IOException {
         if (!value.matches("[A-Za-z0-9_.-]+")) {
             throw new IllegalArgumentException("unexpected sysctl value " + value);

@@ -5,6 +5,7 @@ import io.trods.lbplugin.driver.CommandRunner;
 import io.trods.lbplugin.driver.CommandRunner.CommandResult;
 import io.trods.lbplugin.driver.DriverException;
 import io.trods.lbplugin.driver.SettingCheck;
+import io.trods.lbplugin.driver.SettingChecks;
 import io.trods.lbplugin.table.BalancerTable;
 import io.trods.lbplugin.table.Endpoint;
 import io.trods.lbplugin.table.TableOp;
@@ -15,10 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The nftables balancer: DNAT in the table {@code ip trods_balancer}, replaced whole in one
@@ -28,7 +26,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class NftablesDriver implements BalancerDriver {
 
-    private static final Logger log = LoggerFactory.getLogger(NftablesDriver.class);
 
     /** The settings this driver depends on, with what goes wrong without them. */
     private static final Map<String, String> SETTINGS = Map.of(
@@ -123,19 +120,8 @@ public final class NftablesDriver implements BalancerDriver {
     }
 
     private SettingCheck check(String name, String expected, String why) {
-        try {
-            Optional<String> actual = sysctls.read(name);
-            if (manageSysctls && actual.isPresent() && !actual.get().equals(expected)) {
-                sysctls.write(name, expected);
-                log.info("set {}={} (was {})", name, expected, actual.get());
-                actual = sysctls.read(name);
-            }
-            String value = actual.orElse("absent");
-            String reason = actual.isPresent() ? why : why + " (the setting is absent: its module is not loaded yet)";
-            return SettingCheck.of(name, expected, value, reason);
-        } catch (IOException | RuntimeException e) {
-            return new SettingCheck(name, expected, "unreadable", false, name + " could not be read or set: " + e);
-        }
+        return SettingChecks.check(sysctls, name, expected, why, manageSysctls, () -> { },
+                "the setting is absent: its module is not loaded yet");
     }
 
     private CommandResult run(String operation, List<String> argv, byte[] stdin) throws DriverException {

@@ -1,5 +1,6 @@
 package io.trods.lbplugin.nftables;
 
+import io.trods.lbplugin.driver.Sysctl;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,7 +12,7 @@ import java.util.Optional;
  * Kernel settings through {@code /proc/sys} (the root is injectable for tests). Writing the file
  * is what {@code sysctl -w} does, without a process.
  */
-public final class SysctlFiles {
+public final class SysctlFiles implements Sysctl {
 
     private final Path root;
 
@@ -23,7 +24,7 @@ public final class SysctlFiles {
         return new SysctlFiles(Path.of("/proc/sys"));
     }
 
-    /** The value, or empty when the setting does not exist (its module is not loaded). */
+    @Override
     public Optional<String> read(String name) throws IOException {
         try {
             return Optional.of(Files.readString(path(name), StandardCharsets.US_ASCII).trim());
@@ -32,6 +33,7 @@ public final class SysctlFiles {
         }
     }
 
+    @Override
     public void write(String name, String value) throws IOException {
         Files.writeString(path(name), value + "\n", StandardCharsets.US_ASCII);
     }
