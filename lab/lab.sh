@@ -12,6 +12,8 @@ source "$TRODS_HOME/lab/lib/topology.sh"
 source "$TRODS_HOME/lab/lib/hosts.sh"
 # shellcheck source=lib/control.sh
 source "$TRODS_HOME/lab/lib/control.sh"
+# shellcheck source=lib/director.sh
+source "$TRODS_HOME/lab/lib/director.sh"
 # shellcheck source=lib/docroot.sh
 source "$TRODS_HOME/lab/lib/docroot.sh"
 
@@ -20,6 +22,7 @@ usage() {
 usage: ./trods lab COMMAND
 
   up [--servers N] [--rate RATE] [--docroot DIR] [--baseline] [--control trods|static]
+     [--balancer nftables|ipvs]
                          create the cluster: client, balancer (VIP) with the lb-plugin, N web
                          servers (default 2) each with nginx and a recovery agent, two liveness
                          monitors, store (Redis, ZooKeeper); the client's link is limited to RATE
@@ -28,6 +31,9 @@ usage: ./trods lab COMMAND
                          the balancer's table is static)
                          --control static: agents, but the balancer's table is changed by hand
                          (lab pool remove/add) instead of by the monitors and the lb-plugin
+                         --balancer ipvs: the balancer is a real IPVS director (Debian's kernel
+                         under qemu, lab/ipvs/; built and cached at the first use), programmed
+                         by the lb-plugin through the guest's serial port; default nftables
   down                   remove everything the lab created (idempotent)
   status [--json]        hosts, addresses, processes and health; objects with their SHA-256
   exec HOST -- CMD...    run CMD inside HOST (client, balancer, serverN, monitorN, store)
@@ -73,7 +79,7 @@ check_host() {
 }
 
 cmd_up() {
-  local servers=2 rate=40mbit docroot="" agents=on control=""
+  local servers=2 rate=40mbit docroot="" agents=on control="" balancer=nftables
   while [ $# -gt 0 ]; do
     case "$1" in
       --servers) servers=${2:?--servers needs a number}; shift 2 ;;
@@ -81,6 +87,7 @@ cmd_up() {
       --docroot) docroot=${2:?--docroot needs a directory}; shift 2 ;;
       --baseline) agents=off; shift ;;
       --control) control=${2:?--control needs trods or static}; shift 2 ;;
+      --balancer) balancer=${2:?--balancer needs nftables or ipvs}; shift 2 ;;
       -h | --help) usage; exit 0 ;;
       *) die "lab up: unknown argument '$1' (see ./trods lab --help)" ;;
     esac
@@ -91,6 +98,7 @@ cmd_up() {
     die "--rate must be a tc rate such as 800kbit, 40mbit, 1gbit, or none (got '$rate')"
   [ -n "$control" ] || { if [ "$agents" = on ]; then control=trods; else control=static; fi; }
   [ "$control" = trods ] || [ "$control" = static ] || die "--control must be trods or static (got '$control')"
+  [ "$balancer" = nftables ] || [ "$balancer" = ipvs ] || die "--balancer must be nftables or ipvs (got '$balancer')"
   require_root
   take_lock
 
@@ -116,6 +124,10 @@ cmd_up() {
     done
   fi
   check_kernel
+  if [ "$balancer" = ipvs ]; then
+    [ -c /dev/net/tun ] || die "--balancer ipvs needs /dev/net/tun (the guest's taps)"
+    "$TRODS_HOME/lab/ipvs/build-guest.sh" 9>&- || die "could not build the IPVS director guest (lab/ipvs/build-guest.sh)"
+  fi
 
   if [ -z "$docroot" ]; then
     docroot=$LAB_DEFAULT_DOCROOT
@@ -131,12 +143,13 @@ cmd_up() {
   UP_DONE=0
   trap '[ "$UP_DONE" = 1 ] || { echo "lab up failed or was interrupted: removing what it created" >&2; teardown; }' EXIT
   trap 'exit 130' INT TERM
-  say "Creating the lab: $servers servers, client link ${rate}, docroot $docroot"
+  say "Creating the lab: $servers servers, client link ${rate}, docroot $docroot, balancer $balancer"
   mkdir -p "$LAB_STATE"
   create_switch
   LAB_SERVERS=$servers
   LAB_AGENTS=$agents
   LAB_CONTROL=$control
+  LAB_BALANCER=$balancer
   LAB_AGENT_ARGS=${TRODS_LAB_AGENT_ARGS:-}
   LAB_MONITOR_ARGS=${TRODS_LAB_MONITOR_ARGS:-}
   LAB_PLUGIN_ARGS=${TRODS_LAB_PLUGIN_ARGS:-}
@@ -169,6 +182,7 @@ LAB_SERVERS=$servers
 LAB_RATE=$rate
 LAB_AGENTS=$agents
 LAB_CONTROL=$control
+LAB_BALANCER=$balancer
 LAB_AGENT_ARGS="${LAB_AGENT_ARGS:-}"
 LAB_MONITOR_ARGS="${LAB_MONITOR_ARGS:-}"
 LAB_PLUGIN_ARGS="${LAB_PLUGIN_ARGS:-}"
@@ -332,13 +346,13 @@ cmd_status() {
 
 status_text() {
   local host procs
-  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE, agents $LAB_AGENTS, control $LAB_CONTROL"
+  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE, agents $LAB_AGENTS, control $LAB_CONTROL, balancer ${LAB_BALANCER:-nftables}"
   info "VIP $LAB_VIP port $LAB_PORT: http://$LAB_VIP/   docroot $LAB_DOCROOT"
   printf '    %-10s %-9s %-16s %-13s %-8s %s\n' HOST ROLE NAMESPACE ADDRESS STATE PROCESSES
   while read -r host; do
     procs=$(host_processes "$host" | awk '{printf "%s%s[%s] %s", (NR>1?", ":""), $1, $2, ($3=="true"?"healthy":"NOT HEALTHY")}')
     if [ "$host" = balancer ]; then
-      if [ "$LAB_CONTROL" = static ]; then procs="nftables NAT of the VIP to: $(pool_members | tr '\n' ' ')"
+      if [ "$LAB_CONTROL" = static ]; then procs="${procs:+$procs; }${LAB_BALANCER:-nftables} NAT of the VIP to: $(pool_members | tr '\n' ' ')"
       else procs+="; the VIP goes to: $(balancer_backends | tr '\n' ' ')"; fi
     fi
     printf '    %-10s %-9s %-16s %-13s %-8s %s\n' "$host" "$(lab_role "$host")" "$(lab_ns "$host")" \
@@ -361,8 +375,8 @@ status_json() {
     --arg docroot "$LAB_DOCROOT" --argjson hosts "$(jq -s . <<<"$hosts")" \
     --argjson objects "$(jq -Rn '[inputs | split(" ") | {path: .[0], size: (.[1] | tonumber), sha256: .[2]}]' <"$LAB_STATE/objects.txt")" \
     --arg redis "$LAB_STORE_ADDR:$LAB_REDIS_PORT" --arg zk "$LAB_STORE_ADDR:$LAB_ZK_PORT" \
-    --arg agents "$LAB_AGENTS" --argjson pool "$(cmd_pool_list | jq -Rn '[inputs]')" --arg control "$LAB_CONTROL" \
-    '{up: true, since: $since, agents: ($agents == "on"), control: $control, pool: $pool, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
+    --arg agents "$LAB_AGENTS" --arg balancer "${LAB_BALANCER:-nftables}" --argjson pool "$(cmd_pool_list | jq -Rn '[inputs]')" --arg control "$LAB_CONTROL" \
+    '{up: true, since: $since, agents: ($agents == "on"), control: $control, balancer: $balancer, pool: $pool, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
       rate: $rate, docroot: $docroot, redis: $redis, zookeeper: $zk, hosts: $hosts, objects: $objects}'
 }
 

@@ -37,11 +37,15 @@ start_monitor() {
     --trods.monitor.services[0].forwarding=nat ${LAB_MONITOR_ARGS:-}
 }
 
+# The driver: nftables in the balancer's own namespace, or ipvsadm in the IPVS director guest
+# through its serial control port (--balancer ipvs).
 start_plugin() {
+  local driver=(--trods.balancer.driver=nftables --trods.balancer.nftables.backend-interface=eth1)
+  [ "${LAB_BALANCER:-nftables}" = nftables ] ||
+    driver=(--trods.balancer.driver=ipvs --trods.balancer.ipvs.command-channel="serial:$(guest_dir)/ctl.sock")
   start_jar balancer lb-plugin "$TRODS_HOME/lb-plugin/target/lb-plugin.jar" \
     --trods.balancer.zookeeper.connect="$(zookeeper_connect)" --trods.balancer.director-id=balancer \
-    --trods.balancer.driver=nftables --trods.balancer.nftables.backend-interface=eth1 \
-    --trods.balancer.manage-sysctls=true ${LAB_PLUGIN_ARGS:-}
+    "${driver[@]}" --trods.balancer.manage-sysctls=true ${LAB_PLUGIN_ARGS:-}
 }
 
 actuator() { ns_exec "$1" curl -s -m 2 "http://127.0.0.1:$2/actuator/$3" 2>/dev/null; }
@@ -64,6 +68,13 @@ leader_monitor() {
 # The servers that the balancer's kernel table sends new connections to, one per line.
 balancer_backends() {
   local table host
+  if [ "${LAB_BALANCER:-nftables}" = ipvs ]; then
+    table=$(ipvs_backend_addresses)
+    for ((host = 1; host <= LAB_SERVERS; host++)); do
+      grep -qx "$(lab_server_addr "server$host")" <<<"$table" && echo "server$host"
+    done
+    return 0
+  fi
   table=$(ns_exec balancer nft list table ip trods_balancer 2>/dev/null) || return 0
   for ((host = 1; host <= LAB_SERVERS; host++)); do
     grep -qw "$(lab_server_addr "server$host")" <<<"$table" && echo "server$host"

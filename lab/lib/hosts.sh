@@ -54,6 +54,7 @@ create_host() {
       ip -n "$ns" route add default via "$LAB_BALANCER_FRONT"
       ;;
     balancer)
+      if [ "${LAB_BALANCER:-nftables}" = ipvs ]; then create_ipvs_balancer; return 0; fi
       link_host balancer p-balancer-f br-front eth0 "$LAB_BALANCER_FRONT/24"
       ip -n "$ns" addr add "$LAB_VIP/32" dev eth0
       link_host balancer p-balancer-b br-back eth1 "$LAB_BALANCER_BACK/24"
@@ -72,6 +73,11 @@ create_host() {
 # connections visit every server. With the control plane, the lb-plugin owns the table (ip
 # trods_balancer) and these scripts never touch it.
 configure_balancer() {
+  if [ "${LAB_BALANCER:-nftables}" = ipvs ]; then
+    # The guest's own settings are made at its creation (lib/director.sh); the plugin owns its table.
+    [ "${LAB_CONTROL:-static}" = trods ] || configure_ipvs_static
+    return 0
+  fi
   # A survivor's prompt to a failed server's client comes from the VIP (the address the client
   # knows): accept it on the servers' side although the VIP is ours. (Keeping it out of conntrack,
   # so that the client's answer is balanced afresh, is the table's job: the notrack rule below, or
@@ -247,7 +253,11 @@ host_processes() {
     server) if [ "${LAB_AGENTS:-on}" = off ]; then set -- nginx; else set -- nginx agent; fi ;;
     store) set -- redis-server zookeeper ;;
     monitor) set -- monitor ;;
-    balancer) if [ "${LAB_CONTROL:-static}" = static ]; then set --; else set -- lb-plugin; fi ;;
+    balancer)
+      set --
+      [ "${LAB_BALANCER:-nftables}" = nftables ] || set -- ipvs-director
+      [ "${LAB_CONTROL:-static}" = static ] || set -- "$@" lb-plugin
+      ;;
     *) set -- ;;
   esac
   for name in "$@"; do
@@ -263,6 +273,7 @@ host_processes() {
       zookeeper) zookeeper_healthy && healthy=true || healthy=false ;;
       monitor) monitor_healthy "$host" && healthy=true || healthy=false ;;
       lb-plugin) plugin_healthy && healthy=true || healthy=false ;;
+      ipvs-director) guest_healthy && healthy=true || healthy=false ;;
     esac
     printf '%s %s %s\n' "$name" "$pid" "$healthy"
   done

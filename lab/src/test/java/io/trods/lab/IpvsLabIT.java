@@ -1,0 +1,115 @@
+package io.trods.lab;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole of TRODS with a real IPVS director ({@code lab up --balancer ipvs}: Debian's kernel
+ * under qemu takes the balancer's addresses; the lb-plugin on the host programs it with ipvsadm
+ * through the guest's serial port). What the tests look at is the guest kernel's own table
+ * ({@code ipvsadm -Ln} in the guest) and what arrives on the wire, never the plugin's view of it.
+ */
+@Tag("lab")
+class IpvsLabIT {
+
+    private static final String GUEST_CTL = "lab/ipvs/guestctl.py";
+
+    @TempDir
+    Path tmp;
+
+    @AfterEach
+    void down() {
+        Lab.down();
+    }
+
+    /**
+     * Crash, and nothing else: the monitors detect it, the plugin deletes the real server in the
+     * guest, IPVS (expire_nodest_conn, sloppy_tcp) sends the client's next packet of its connection
+     * to the survivor (captured there), the survivor's agent (prompted through the director) takes
+     * the connection over, and the object arrives byte-identical.
+     */
+    @Test
+    void aCrashedServersDownloadContinuesOnTheSurvivorThroughRealIpvs() throws Exception {
+        Lab.up(2, "40mbit", "--balancer", "ipvs");
+        assertThat(ipvsTable()).contains("198.19.0.11:80", "198.19.0.12:80").contains("Masq");
+        assertThat(Lab.status().get("balancer").asString()).isEqualTo("ipvs");
+
+        Path body = tmp.resolve("body");
+        Path headers = tmp.resolve("headers");
+        Process download = Lab.start(tmp.resolve("out"), tmp.resolve("err"), "client", "curl", "-sS",
+                "-D", headers.toString(), "-o", body.toString(), Lab.vipUrl("/obj/64M.bin"));
+        Lab.waitFor(() -> Lab.size(body) >= 4L << 20, 30_000, "4 MiB received through the IPVS director");
+        String server = Lab.header(headers, "X-Served-By");
+        String survivor = server.equals("server1") ? "server2" : "server1";
+        String port = Lab.exec("client", "ss", "-tnH", "state", "established", "( dport = :80 )").orFail().stdout()
+                .lines().findFirst().orElseThrow().trim().split("\\s+")[2].replaceAll(".*:", "");
+        Path capture = tmp.resolve("capture");
+        Process tcpdump = Lab.start(capture, tmp.resolve("tcpdump.err"), survivor, "timeout", "30", "tcpdump", "-n",
+                "-l", "-c", "1", "-i", "eth0", "tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
+        // The survivor's prompt, from the VIP through the director: the only segment of the
+        // connection without TCP options (the server's own segments carry timestamps).
+        Path promptCapture = tmp.resolve("prompt");
+        Process promptDump = Lab.start(promptCapture, tmp.resolve("prompt.err"), "client", "timeout", "30", "tcpdump",
+                "-n", "-l", "-c", "1", "-i", "eth0", "src host 198.18.0.10 and src port 80 and dst port " + port
+                        + " and (tcp[12] & 0xf0) == 0x50");
+        Thread.sleep(500); // tcpdumps listening
+        double recoveredBefore = recoveries(survivor);
+
+        Lab.crash(server);
+
+        Lab.waitFor(() -> !ipvsTable().contains(serverAddress(server)), 15_000,
+                () -> server + " out of the guest's IPVS table:\n" + ipvsTable());
+        assertThat(Lab.pool()).containsExactly(survivor);
+        assertThat(tcpdump.waitFor(35, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(capture)).as("the first packet of the client's connection at " + survivor)
+                .contains("198.18.0.2." + port + " >");
+        assertThat(promptDump.waitFor(35, TimeUnit.SECONDS)).isTrue();
+        assertThat(Files.readString(promptCapture)).as("the survivor's prompt at the client")
+                .contains("198.18.0.10.80 > 198.18.0.2." + port);
+        assertThat(download.waitFor(90, TimeUnit.SECONDS)).as("the download ends").isTrue();
+        assertThat(download.exitValue()).as(Files.readString(tmp.resolve("err"))).isZero();
+        assertThat(Lab.sha256(body)).isEqualTo("ef386df6a1433a5506dc057b4c655105208c08fe9589bdc55d3c3325e4a00798");
+        assertThat(recoveries(survivor)).as("recoveries by %s's agent", survivor).isGreaterThan(recoveredBefore);
+    }
+
+    /** Weights and drains decided by the monitor reach the guest's kernel as IPVS weights. */
+    @Test
+    void weightsAndDrainsReachTheGuestsIpvsTable() {
+        Lab.up(2, "none", "--balancer", "ipvs");
+        Lab.trods("lab", "pool", "weight", "server1", "3").orFail();
+        Lab.waitFor(() -> ipvsTable().matches("(?s).*198\\.19\\.0\\.11:80\\s+Masq\\s+3\\s.*"), 10_000,
+                () -> "weight 3 for server1 in the guest:\n" + ipvsTable());
+        Lab.trods("lab", "pool", "drain", "server2").orFail();
+        Lab.waitFor(() -> ipvsTable().matches("(?s).*198\\.19\\.0\\.12:80\\s+Masq\\s+0\\s.*"), 10_000,
+                () -> "weight 0 (drained) for server2 in the guest:\n" + ipvsTable());
+        assertThat(Lab.pool()).containsExactly("server1");
+        for (int i = 0; i < 4; i++) {
+            Path h = tmp.resolve("h" + i);
+            Lab.exec("client", "curl", "-sS", "-D", h.toString(), "-o", "/dev/null", Lab.vipUrl("/obj/1K.bin")).orFail();
+            assertThat(Lab.header(h, "X-Served-By")).isEqualTo("server1");
+        }
+        Lab.trods("lab", "pool", "undrain", "server2").orFail();
+        Lab.waitFor(() -> Lab.pool().contains("server2"), 10_000, "server2 back with a weight above 0");
+    }
+
+    private static String ipvsTable() {
+        return Lab.run(java.util.List.of(Lab.HOME.resolve(GUEST_CTL).toString(),
+                Lab.STATE.resolve("balancer/guest/admin.sock").toString(), "--timeout", "10", "ipvsadm", "-Ln"), 20)
+                .orFail().stdout();
+    }
+
+    private static String serverAddress(String server) {
+        return "198.19.0." + (10 + Integer.parseInt(server.substring("server".length()))) + ":80";
+    }
+
+    private static double recoveries(String server) {
+        return Lab.agentCounter(server, "trods.agent.unknown.packets", "outcome:RECOVERED");
+    }
+}
