@@ -17,7 +17,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>Loopback is left alone: it carries the agent's own Range requests to the local server.
  *   <li>Connections the agent has let go carry {@link #FORGOTTEN_MARK} in conntrack and skip Java.
  *       The agent lets a connection go by sending one of its packets through the chain again
- *       (NF_REPEAT) with that packet mark, which the first rule copies to the connection.
+ *       (NF_REPEAT) with that packet mark, which the first rule copies to the connection. The
+ *       repeated packet itself is accepted by its packet mark: a packet that conntrack calls
+ *       INVALID has no connection to keep the mark in, and was queued again, answered again, and
+ *       so on forever (measured: 450,000 loops a second on one agent after flows had moved between
+ *       servers).
  *   <li>Packets of connections with a local socket ("-m socket" without --nowildcard matches a
  *       connection's socket, not the *:80 listener), and new connections' SYNs: the normal path.
  *   <li>Any other packet to the port (a connection no local socket knows: a failed server's
@@ -49,12 +53,14 @@ public final class InterceptionRules {
                 :%2$s - [0:0]
                 -A %1$s -i lo -j RETURN
                 -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
+                -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m socket -j NFQUEUE --queue-num %5$d --queue-bypass
                 -A %1$s -p tcp --dport %3$d --tcp-flags SYN,ACK,RST SYN -j NFQUEUE --queue-num %5$d --queue-bypass
                 -A %1$s -p tcp --dport %3$d -j NFQUEUE --queue-num %6$d --queue-bypass
                 -A %2$s -o lo -j RETURN
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
+                -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -j NFQUEUE --queue-num %5$d --queue-bypass
                 COMMIT

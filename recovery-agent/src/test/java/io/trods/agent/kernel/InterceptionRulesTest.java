@@ -1,0 +1,42 @@
+package io.trods.agent.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class InterceptionRulesTest {
+
+    private final List<String> rules = new InterceptionRules(80, 0, 1).render().lines().toList();
+
+    /**
+     * A let-go packet comes back through the chain (NF_REPEAT) with the mark and must leave it even
+     * when conntrack has no connection to keep the mark in (INVALID): else it loops through Java.
+     */
+    @Test
+    void aMarkedPacketIsAcceptedBeforeAnyQueueRuleInBothChains() {
+        for (String chain : List.of("TRODS_IN", "TRODS_OUT")) {
+            List<String> own = rules.stream().filter(r -> r.startsWith("-A " + chain + " ")).toList();
+            int accept = indexOf(own, "-m mark --mark 0x54520001 -j ACCEPT");
+            int firstQueue = indexOf(own, "-j NFQUEUE");
+            assertThat(accept).as(chain + ": " + own).isGreaterThanOrEqualTo(0).isLessThan(firstQueue);
+            assertThat(indexOf(own, "-j CONNMARK --set-mark 0x54520001")).as("saved to the connection first").isNotNegative()
+                    .isLessThan(accept);
+        }
+    }
+
+    @Test
+    void everyQueueRuleBypassesWhenNoAgentListens() {
+        assertThat(rules.stream().filter(r -> r.contains("NFQUEUE"))).hasSize(4)
+                .allMatch(r -> r.endsWith("--queue-bypass"));
+    }
+
+    private static int indexOf(List<String> rules, String part) {
+        for (int i = 0; i < rules.size(); i++) {
+            if (rules.get(i).contains(part)) {
+                return i;
+            }
+        }
+        return -1;
+    }
+}
