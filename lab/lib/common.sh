@@ -28,6 +28,7 @@ TRODS_PACKAGES=(
   nginx redis-server redis-tools zookeeper
   openjdk-17-jdk-headless maven wrk
   qemu-system-x86 ipvsadm cpio kmod
+  debootstrap   # the images' Debian bases (images/build-base.sh)
 )
 
 # Installs the missing packages. Services are never started by the package scripts: the lab starts

@@ -44,7 +44,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- if .Values.virtualServices -}}{{ toYaml (first .Values.virtualServices) }}{{- end -}}
 {{- end -}}
 
-{{/* The actuator settings the three share: probe groups on, and prometheus when scraped. */}}
+{{/* The actuator settings the three share: probe groups on. The exposure (prometheus included) is the jar's. */}}
 {{- define "trods.managementYaml" -}}
 management:
   endpoint:
@@ -52,12 +52,18 @@ management:
       probes:
         # /actuator/health/liveness and /readiness for the kubelet, whatever the platform detection says.
         enabled: true
-{{- if .root.Values.metrics.prometheus.enabled }}
-  endpoints:
-    web:
-      exposure:
-        include: {{ .exposure }},prometheus
-{{- end }}
+{{- end -}}
+
+{{/* server.address of a host-network actuator: "hostIP" is the node's IP (downward API, $HOST_IP). */}}
+{{- define "trods.hostActuatorAddress" -}}
+{{- if eq (toString .) "hostIP" -}}${HOST_IP}{{- else -}}{{ . }}{{- end -}}
+{{- end -}}
+
+{{/* The kubelet's probe host for a host-network actuator: loopback reaches 127.0.0.1 and 0.0.0.0;
+     empty for hostIP (the kubelet then uses the pod's IP, which is the node's); else the address. */}}
+{{- define "trods.hostProbeHost" -}}
+{{- $a := toString . -}}
+{{- if or (eq $a "127.0.0.1") (eq $a "0.0.0.0") -}}127.0.0.1{{- else if ne $a "hostIP" -}}{{ $a }}{{- end -}}
 {{- end -}}
 
 {{/* Environment every component gets: the admin password from the Secret, the config location. */}}
@@ -95,8 +101,10 @@ readinessProbe:
   {{- toYaml .root.Values.probes.readiness | nindent 2 }}
 {{- end -}}
 
+{{/* Prometheus' annotations, when enabled and when the actuator is reachable from off the node
+     (scrapeable: false for a host-network actuator on 127.0.0.1). */}}
 {{- define "trods.podAnnotations" -}}
-{{- if .root.Values.metrics.prometheus.enabled }}
+{{- if and .root.Values.metrics.prometheus.enabled .scrapeable }}
 prometheus.io/scrape: "true"
 prometheus.io/port: {{ .port | quote }}
 prometheus.io/path: /actuator/prometheus

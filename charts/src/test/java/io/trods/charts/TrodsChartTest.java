@@ -88,9 +88,14 @@ class TrodsChartTest {
         for (Map<String, Object> workload : List.of(agent, plugin, monitor)) {
             assertThat(secretRef(container(workload), "TRODS_ADMIN_PASSWORD")).isEqualTo(PREFIX + "-admin/password");
             assertThat((Object) path(workload, "spec.template.spec.automountServiceAccountToken")).isEqualTo(false);
-            assertThat((Map<String, Object>) path(workload, "spec.template.metadata.annotations"))
-                    .containsKey("checksum/config").doesNotContainKey("prometheus.io/scrape");
+            assertThat((Map<String, Object>) path(workload, "spec.template.metadata.annotations")).containsKey("checksum/config");
         }
+        // Scraped by default where Prometheus can reach the actuator: the monitors' pod IPs, not the
+        // agents' and plugins' 127.0.0.1.
+        assertThat((Map<String, Object>) path(monitor, "spec.template.metadata.annotations"))
+                .containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/path", "/actuator/prometheus");
+        assertThat((Map<String, Object>) path(agent, "spec.template.metadata.annotations")).doesNotContainKey("prometheus.io/scrape");
+        assertThat((Map<String, Object>) path(plugin, "spec.template.metadata.annotations")).doesNotContainKey("prometheus.io/scrape");
         // Nothing uses the Kubernetes API: no RBAC, no service account.
         assertThat(r.kinds()).containsExactlyInAnyOrder("Secret", "ConfigMap", "ConfigMap", "ConfigMap", "DaemonSet",
                 "DaemonSet", "Deployment");
@@ -147,21 +152,67 @@ class TrodsChartTest {
     void replicasAndPrometheusScraping() throws IOException {
         Rendered r = render("""
                 monitor: {replicas: 3}
-                metrics: {prometheus: {enabled: true}}
-                agent: {nodeSelector: {node-role.example/cdn: "true", trods.io/role: null}}
+                agent: {actuatorAddress: hostIP, nodeSelector: {node-role.example/cdn: "true", trods.io/role: null}}
+                plugin: {actuatorAddress: 0.0.0.0}
                 """);
 
         Map<String, Object> monitor = r.get("Deployment", PREFIX + "-liveness-monitor");
+        Map<String, Object> agent = r.get("DaemonSet", PREFIX + "-recovery-agent");
+        Map<String, Object> plugin = r.get("DaemonSet", PREFIX + "-lb-plugin");
         assertThat((Object) path(monitor, "spec.replicas")).isEqualTo(3);
-        assertThat((Map<String, Object>) path(monitor, "spec.template.metadata.annotations"))
-                .containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/port", "9103")
-                .containsEntry("prometheus.io/path", "/actuator/prometheus");
-        assertThat((Map<String, Object>) path(r.get("DaemonSet", PREFIX + "-recovery-agent"), "spec.template.metadata.annotations"))
-                .containsEntry("prometheus.io/port", "9101");
-        assertThat(config(r, "liveness-monitor")).containsEntry("management.endpoints.web.exposure.include",
-                "health,info,metrics,pool,prometheus");
-        assertThat((Object) path(r.get("DaemonSet", PREFIX + "-recovery-agent"), "spec.template.spec.nodeSelector"))
-                .isEqualTo(Map.of("node-role.example/cdn", "true"));
+        assertThat((Object) path(agent, "spec.template.spec.nodeSelector")).isEqualTo(Map.of("node-role.example/cdn", "true"));
+        for (Object[] w : new Object[][] {{monitor, "9103"}, {agent, "9101"}, {plugin, "9102"}}) {
+            assertThat((Map<String, Object>) path((Map<String, Object>) w[0], "spec.template.metadata.annotations"))
+                    .containsEntry("prometheus.io/scrape", "true").containsEntry("prometheus.io/port", w[1])
+                    .containsEntry("prometheus.io/path", "/actuator/prometheus");
+        }
+        // hostIP: the agent's actuator on the node's own address, which the kubelet probes as the
+        // (host-network) pod's IP; 0.0.0.0 includes loopback, where the plugin's probes stay.
+        assertThat(config(r, "recovery-agent")).containsEntry("server.address", "${HOST_IP}");
+        assertProbes(container(agent), null, 9101);
+        assertThat(config(r, "lb-plugin")).containsEntry("server.address", "0.0.0.0");
+        assertProbes(container(plugin), "127.0.0.1", 9102);
+
+        // Off: no annotations at all.
+        Rendered off = render("metrics: {prometheus: {enabled: false}}\nagent: {actuatorAddress: hostIP}");
+        for (String[] w : new String[][] {{"DaemonSet", "recovery-agent"}, {"DaemonSet", "lb-plugin"},
+                {"Deployment", "liveness-monitor"}}) {
+            assertThat((Map<String, Object>) path(off.get(w[0], PREFIX + "-" + w[1]), "spec.template.metadata.annotations"))
+                    .as(w[1]).doesNotContainKey("prometheus.io/scrape");
+        }
+    }
+
+    /** The path the annotations name exists: each jar's own exposure has prometheus, and the chart keeps it. */
+    @Test
+    void everyComponentExposesThePrometheusEndpoint() throws IOException {
+        Rendered r = render("");
+        for (String component : List.of("recovery-agent", "lb-plugin", "liveness-monitor")) {
+            Map<String, Object> jar = flatten("", new Yaml().load(
+                    Files.readString(Path.of("../" + component + "/src/main/resources/application.yml"))));
+            assertThat(List.of(((String) jar.get("management.endpoints.web.exposure.include")).split(",")))
+                    .as(component).contains("prometheus");
+            assertThat(config(r, component)).as(component).doesNotContainKey("management.endpoints.web.exposure.include");
+        }
+    }
+
+    /**
+     * The chart's default images are the ones `./trods images` builds: trods/COMPONENT tagged with
+     * the root pom's trods.image.tag, which is the chart's appVersion; the monitor's image user is the
+     * chart's runAsUser (ComponentImagesIT checks the built images' side).
+     */
+    @Test
+    void defaultImagesAreTheOnesTheBuildMakes() throws IOException {
+        String tag = System.getProperty("trods.image.tag");
+        assertThat(tag).as("surefire passes the root pom's trods.image.tag").isNotBlank();
+        Map<String, Object> chart = new Yaml().load(Files.readString(CHART.resolve("Chart.yaml")));
+        assertThat(chart.get("appVersion")).isEqualTo(tag);
+
+        Rendered r = render("");
+        assertThat(container(r.get("DaemonSet", PREFIX + "-recovery-agent")).get("image")).isEqualTo("trods/recovery-agent:" + tag);
+        assertThat(container(r.get("DaemonSet", PREFIX + "-lb-plugin")).get("image")).isEqualTo("trods/lb-plugin:" + tag);
+        assertThat(container(r.get("Deployment", PREFIX + "-liveness-monitor")).get("image")).isEqualTo("trods/liveness-monitor:" + tag);
+        assertThat(container(render("image: {registry: registry.example.com/ops/}").get("DaemonSet", PREFIX + "-lb-plugin"))
+                .get("image")).isEqualTo("registry.example.com/ops/trods/lb-plugin:" + tag);
     }
 
     @Test

@@ -86,6 +86,18 @@ class LbPluginApplicationTest {
     }
 
     @Test
+    void prometheusServesThePluginsMetersOpenly() throws Exception {
+        Await.until("a sync happened", Duration.ofSeconds(10), () -> KERNEL.applyCalls > 0);
+
+        HttpResponse<String> response = send(get("/actuator/prometheus"));
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).get().asString().startsWith("text/plain");
+        assertThat(response.body()).contains("trods_balancer_applied_version 7.0")
+                .contains("trods_balancer_sync_seconds_count{kind=");
+    }
+
+    @Test
     void forcedResyncNeedsTheAdminPassword() throws Exception {
         assertThat(send(post(null)).statusCode()).isEqualTo(401);
         assertThat(send(post("admin:wrong")).statusCode()).isEqualTo(401);

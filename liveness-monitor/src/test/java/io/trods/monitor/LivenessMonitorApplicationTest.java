@@ -49,6 +49,16 @@ class LivenessMonitorApplicationTest {
     }
 
     @Test
+    void prometheusServesTheMonitorsMetersOpenly() throws Exception {
+        HttpResponse<String> response = get("/actuator/prometheus");
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).get().asString().startsWith("text/plain");
+        // The single instance leads (embedded ZooKeeper): the gauge says so once it is elected.
+        assertThat(response.body()).contains("# TYPE trods_monitor_leader gauge").contains("trods_monitor_leader");
+    }
+
+    @Test
     void poolShowsTheServicesAndThisInstance() throws Exception {
         HttpResponse<String> response = get("/actuator/pool");
 

@@ -44,6 +44,19 @@ class RecoveryAgentApplicationTest {
     }
 
     @Test
+    void prometheusServesTheAgentsMetersOpenly() throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + managementPort + "/actuator/prometheus")).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.headers().firstValue("Content-Type")).get().asString().startsWith("text/plain");
+        // Registered at start, before any flow: what a scraper sees on an idle agent.
+        assertThat(response.body()).contains("# TYPE trods_agent_flows_opened_total counter")
+                .contains("trods_agent_flows_opened_total").contains("trods_agent_store_failures_total");
+    }
+
+    @Test
     void writeOperationsNeedTheAdminsCredentials() throws Exception {
         String url = "http://127.0.0.1:" + managementPort + "/actuator/prompt/server9";
         assertThat(post(url, null)).isEqualTo(401);
