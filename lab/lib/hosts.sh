@@ -136,7 +136,13 @@ start_agent() {
   dir=$(host_dir "$host")
   [ -f "$jar" ] || die "the agent is not built ($jar): run ./trods setup, or lab up --baseline"
   local control=()
-  [ "${LAB_CONTROL:-static}" = static ] || control=(--trods.agent.control.zookeeper-connect="$LAB_STORE_ADDR:$LAB_ZK_PORT")
+  if [ "${LAB_CONTROL:-static}" != static ]; then
+    # The monitors' probes skip the agent's queues (see trods.agent.health-check-sources).
+    local m checkers=""
+    for ((m = 1; m <= LAB_MONITORS; m++)); do checkers+="${checkers:+,}$(lab_monitor_addr "monitor$m")"; done
+    control=(--trods.agent.control.zookeeper-connect="$LAB_STORE_ADDR:$LAB_ZK_PORT"
+      --trods.agent.health-check-sources="$checkers")
+  fi
   TRODS_ADMIN_USER=$LAB_ADMIN_USER TRODS_ADMIN_PASSWORD=$(admin_password) \
     ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC \
     -jar "$jar" --trods.agent.server-id="$host" --spring.data.redis.host="$LAB_STORE_ADDR" \

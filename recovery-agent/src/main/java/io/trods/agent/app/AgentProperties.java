@@ -1,7 +1,10 @@
 package io.trods.agent.app;
 
+import io.trods.agent.pcap.PacketDump;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
 
 /**
  * The agent's settings ({@code trods.agent.*}); the defaults suit one nginx on port 80 per host.
@@ -27,12 +30,45 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  *     withheld byte never makes a client abort a long download (default true)
  * @param zeroWindowAfter how long a response streams before its window is advertised as zero
  *     (default 1 s: short responses never need it, and keep-alive clients would wait behind it)
+ * @param healthCheckSources addresses or CIDRs (IPv4) of health checkers, such as the liveness
+ *     monitors: their connections skip the agent's queues. They need no protection, and they must
+ *     not wait in the queue behind protected traffic: measured, a burst of 300 new downloads made
+ *     the monitors' probes time out and live servers were taken out of the balancer
+ * @param debug debugging aids, all off by default
  */
 @ConfigurationProperties("trods.agent")
 public record AgentProperties(String serverId, boolean intercept, int servicePort, int normalQueue, int recoveryQueue,
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
         int lookupsPerSecond, Duration missMemory, int recoveryThreads, String virtualAddress, int virtualPort,
-        int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter) {
+        int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter, java.util.List<String> healthCheckSources,
+        Debug debug) {
+
+    /**
+     * Debugging aids ({@code trods.agent.debug.*}).
+     *
+     * @param pcapFile write every queued packet to this pcap file (as queued, and a rewritten one
+     *     again as it leaves); empty: no dump (the default)
+     * @param pcapMaxSize what the dump may hold on disk: the file is rotated to NAME.1 at half of it
+     *     (default 100 MB, at least 1 MB)
+     */
+    public record Debug(String pcapFile, DataSize pcapMaxSize) {
+
+        public Debug {
+            pcapFile = pcapFile == null || pcapFile.isBlank() ? null : pcapFile.strip();
+            pcapMaxSize = pcapMaxSize == null ? DataSize.ofMegabytes(100) : pcapMaxSize;
+            if (pcapMaxSize.toBytes() < PacketDump.MIN_MAX_BYTES) {
+                throw new IllegalArgumentException("trods.agent.debug.pcap-max-size must be at least 1MB: " + pcapMaxSize);
+            }
+            if (pcapFile != null && !Path.of(pcapFile).isAbsolute()) {
+                throw new IllegalArgumentException("trods.agent.debug.pcap-file must be an absolute path: " + pcapFile);
+            }
+        }
+
+        /** Whether queued packets are dumped. */
+        public boolean pcapEnabled() {
+            return pcapFile != null;
+        }
+    }
 
     public AgentProperties {
         if (serverId == null || serverId.isBlank()) {
@@ -52,6 +88,16 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         promptsPerSecond = promptsPerSecond == 0 ? 2_000 : promptsPerSecond;
         zeroWindow = zeroWindow == null || zeroWindow;
         zeroWindowAfter = zeroWindowAfter == null ? Duration.ofSeconds(1) : zeroWindowAfter;
+        debug = debug == null ? new Debug(null, null) : debug;
+        healthCheckSources = healthCheckSources == null ? java.util.List.of()
+                : healthCheckSources.stream().map(String::strip).filter(a -> !a.isEmpty()).toList();
+        for (String source : healthCheckSources) {
+            if (!source.matches("(\\d{1,3}\\.){3}\\d{1,3}(/([0-9]|[12][0-9]|3[0-2]))?")
+                    || java.util.Arrays.stream(source.replaceAll("/.*", "").split("\\.")).anyMatch(o -> Integer.parseInt(o) > 255)) {
+                throw new IllegalArgumentException(
+                        "trods.agent.health-check-sources must hold IPv4 addresses or CIDRs: " + source);
+            }
+        }
         if (virtualAddress != null && !virtualAddress.isBlank()
                 && !virtualAddress.matches("\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}\\.\\d{1,3}")) {
             throw new IllegalArgumentException("trods.agent.virtual-address must be an IPv4 address: " + virtualAddress);

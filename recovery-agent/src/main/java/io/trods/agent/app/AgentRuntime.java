@@ -12,7 +12,10 @@ import io.trods.agent.netlink.Nfqueue;
 import io.trods.agent.recovery.Prompter;
 import io.trods.agent.recovery.Recoverer;
 import io.trods.agent.recovery.Splicer;
+import io.trods.agent.pcap.PacketDump;
+import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
@@ -43,6 +46,7 @@ public final class AgentRuntime implements SmartLifecycle {
     private volatile Recoverer recoverer;
     private NfQueueSocket socket;
     private RawSocket raw;
+    private PacketDump dump;
     private ExecutorService workers;
     /**
      * Handshake saves and record removals, in order, off the packet thread. When it falls behind,
@@ -60,7 +64,8 @@ public final class AgentRuntime implements SmartLifecycle {
         this.properties = properties;
         this.store = store;
         this.metrics = metrics;
-        this.rules = new InterceptionRules(properties.servicePort(), properties.normalQueue(), properties.recoveryQueue());
+        this.rules = new InterceptionRules(properties.servicePort(), properties.normalQueue(), properties.recoveryQueue(),
+                properties.healthCheckSources());
     }
 
     @Override
@@ -97,7 +102,9 @@ public final class AgentRuntime implements SmartLifecycle {
             }
             socket = NfQueueSocket.open(new int[] {properties.normalQueue(), properties.recoveryQueue()}, 8192,
                     Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_GSO, 200);
-            loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, properties.idleFlow().toSeconds());
+            dump = startDump();
+            loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, properties.idleFlow().toSeconds(),
+                    dump);
             thread = new Thread(loop, "trods-packets");
             thread.setDaemon(true);
             thread.start();
@@ -109,6 +116,23 @@ public final class AgentRuntime implements SmartLifecycle {
             unavailable = "interception failed to start: " + e.getMessage();
             log.error("{}; traffic flows unprotected", unavailable, e);
             stop();
+        }
+    }
+
+    /** The debug dump if configured; one that cannot be opened is reported and skipped, not fatal. */
+    private PacketDump startDump() {
+        AgentProperties.Debug debug = properties.debug();
+        if (!debug.pcapEnabled()) {
+            return null;
+        }
+        try {
+            PacketDump started = PacketDump.start(Path.of(debug.pcapFile()), debug.pcapMaxSize().toBytes());
+            log.warn("dumping every queued packet to {} (at most {} on disk): a debugging aid, it holds client data",
+                    started.file(), debug.pcapMaxSize());
+            return started;
+        } catch (IOException | RuntimeException e) {
+            log.error("cannot dump packets to {}: {}; running without the dump", debug.pcapFile(), e.toString());
+            return null;
         }
     }
 
@@ -161,6 +185,11 @@ public final class AgentRuntime implements SmartLifecycle {
         if (raw != null) {
             raw.close();
             raw = null;
+        }
+        if (dump != null) {
+            dump.close(); // after the packet thread: nothing records any more
+            log.info("packet dump {} closed: {} packets written, {} dropped", dump.file(), dump.written(), dump.dropped());
+            dump = null;
         }
         loop = null;
         socket = null;

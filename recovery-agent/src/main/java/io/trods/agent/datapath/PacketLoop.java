@@ -9,6 +9,7 @@ import io.trods.agent.netlink.NetlinkException;
 import io.trods.agent.netlink.Nfqueue;
 import io.trods.agent.netlink.QueuedPacket;
 import io.trods.agent.packet.TcpSegment;
+import io.trods.agent.pcap.PacketDump;
 import io.trods.agent.recovery.Recoverer;
 import io.trods.agent.engine.TrackedFlow;
 import java.util.List;
@@ -36,6 +37,8 @@ public final class PacketLoop implements Runnable {
     private final FlowEngine engine;
     private final Recoverer recoverer;
     private final long idleNanos;
+    /** The debug dump, null when off (the default): then one null check per packet is all it costs. */
+    private final PacketDump dump;
     private final NetlinkBuffer in = new NetlinkBuffer(NfQueueSocket.BUFFER_BYTES);
     private final NetlinkBuffer out = new NetlinkBuffer(NfQueueSocket.BUFFER_BYTES + 256);
     private final QueuedPacket packet = new QueuedPacket();
@@ -46,9 +49,11 @@ public final class PacketLoop implements Runnable {
     /** Work other threads need done on this one (the flow table is not shared), run between packets. */
     private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
 
+    /** @param dump where to copy every queued packet (debugging), null for none */
     public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer,
-            long idleFlowSeconds) {
+            long idleFlowSeconds, PacketDump dump) {
         this.socket = socket;
+        this.dump = dump;
         this.recoveryQueue = recoveryQueue;
         this.engine = engine;
         this.recoverer = recoverer;
@@ -122,6 +127,9 @@ public final class PacketLoop implements Runnable {
 
     private void handle() throws KernelCallException {
         packets.incrementAndGet();
+        if (dump != null) {
+            dumpPacket(); // as queued: before the engine rewrites it in place
+        }
         int verdict = FlowEngine.PASS;
         try {
             if (segment.wrap(in.array(), packet.payloadOffset, packet.payloadLength)) {
@@ -142,6 +150,9 @@ public final class PacketLoop implements Runnable {
                 && (packet.skbInfo & Nfqueue.SKB_GSO) == 0) {
             segment.finishChecksum();
         }
+        if (dump != null && verdict == FlowEngine.PASS_REWRITTEN) {
+            dumpPacket(); // and as it leaves: the pair shows what the engine changed
+        }
         out.clear();
         switch (verdict) {
             case FlowEngine.PASS_REWRITTEN -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_ACCEPT, -1,
@@ -155,5 +166,11 @@ public final class PacketLoop implements Runnable {
             default -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_ACCEPT, -1);
         }
         socket.send(out);
+    }
+
+    private void dumpPacket() {
+        if (packet.payloadOffset >= 0) {
+            dump.record(in.array(), packet.payloadOffset, packet.payloadLength);
+        }
     }
 }

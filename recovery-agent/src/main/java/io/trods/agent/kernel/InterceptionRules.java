@@ -15,6 +15,8 @@ import java.util.concurrent.TimeUnit;
  *
  * <ul>
  *   <li>Loopback is left alone: it carries the agent's own Range requests to the local server.
+ *   <li>So are the health checkers' connections: unprotected, and never queued behind protected
+ *       traffic, which could make a busy server look dead.
  *   <li>Connections the agent has let go carry {@link #FORGOTTEN_MARK} in conntrack and skip Java.
  *       The agent lets a connection go by sending one of its packets through the chain again
  *       (NF_REPEAT) with that packet mark, which the first rule copies to the connection. The
@@ -38,33 +40,42 @@ public final class InterceptionRules {
     private final int port;
     private final int normalQueue;
     private final int recoveryQueue;
+    private final List<String> healthCheckSources;
 
-    public InterceptionRules(int port, int normalQueue, int recoveryQueue) {
+    /** @param healthCheckSources IPv4 addresses or CIDRs whose connections skip the queues */
+    public InterceptionRules(int port, int normalQueue, int recoveryQueue, List<String> healthCheckSources) {
         this.port = port;
         this.normalQueue = normalQueue;
         this.recoveryQueue = recoveryQueue;
+        this.healthCheckSources = List.copyOf(healthCheckSources);
     }
 
     /** The chains, as iptables-restore input; declaring a chain also empties it. */
     public String render() {
-        return """
+        StringBuilder checkers = new StringBuilder();
+        for (String source : healthCheckSources) {
+            checkers.append("-A %1$s -s ").append(source).append(" -j RETURN\n");
+            checkers.append("-A %2$s -d ").append(source).append(" -j RETURN\n");
+        }
+        return ("""
                 *mangle
                 :%1$s - [0:0]
                 :%2$s - [0:0]
                 -A %1$s -i lo -j RETURN
+                -A %2$s -o lo -j RETURN
+                """ + checkers + """
                 -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
                 -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m socket -j NFQUEUE --queue-num %5$d --queue-bypass
                 -A %1$s -p tcp --dport %3$d --tcp-flags SYN,ACK,RST SYN -j NFQUEUE --queue-num %5$d --queue-bypass
                 -A %1$s -p tcp --dport %3$d -j NFQUEUE --queue-num %6$d --queue-bypass
-                -A %2$s -o lo -j RETURN
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -j NFQUEUE --queue-num %5$d --queue-bypass
                 COMMIT
-                """.formatted(IN_CHAIN, OUT_CHAIN, port, FORGOTTEN_MARK, normalQueue, recoveryQueue);
+                """).formatted(IN_CHAIN, OUT_CHAIN, port, FORGOTTEN_MARK, normalQueue, recoveryQueue);
     }
 
     /** Installs (or replaces) the chains and makes sure each is jumped to exactly once. */

@@ -26,6 +26,7 @@ import org.springframework.boot.web.server.autoconfigure.ServerProperties;
 import org.springframework.core.env.MapPropertySource;
 import org.springframework.core.env.StandardEnvironment;
 import org.springframework.core.io.FileSystemResource;
+import org.springframework.util.unit.DataSize;
 
 /**
  * config/recovery-agent.yml, the operators' example, bound by the agent's own properties classes the
@@ -54,6 +55,8 @@ class ExampleConfigTest {
         assertThat(agent.recordTtl()).isEqualTo(Duration.ofHours(1));
         assertThat(agent.zeroWindow()).isTrue();
         assertThat(agent.zeroWindowAfter()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(agent.debug().pcapEnabled()).isFalse();
+        assertThat(agent.debug().pcapMaxSize()).isEqualTo(DataSize.ofMegabytes(100));
     }
 
     @Test

@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 class InterceptionRulesTest {
 
-    private final List<String> rules = new InterceptionRules(80, 0, 1).render().lines().toList();
+    private final List<String> rules = new InterceptionRules(80, 0, 1, List.of()).render().lines().toList();
 
     /**
      * A let-go packet comes back through the chain (NF_REPEAT) with the mark and must leave it even
@@ -23,6 +23,17 @@ class InterceptionRulesTest {
             assertThat(indexOf(own, "-j CONNMARK --set-mark 0x54520001")).as("saved to the connection first").isNotNegative()
                     .isLessThan(accept);
         }
+    }
+
+    @Test
+    void healthCheckersSkipTheQueuesInBothDirectionsBeforeAnyQueueRule() {
+        List<String> with = new InterceptionRules(80, 0, 1, List.of("198.19.0.3", "10.1.0.0/16")).render().lines().toList();
+        for (String rule : List.of("-A TRODS_IN -s 198.19.0.3 -j RETURN", "-A TRODS_OUT -d 198.19.0.3 -j RETURN",
+                "-A TRODS_IN -s 10.1.0.0/16 -j RETURN", "-A TRODS_OUT -d 10.1.0.0/16 -j RETURN")) {
+            assertThat(with.indexOf(rule)).as(rule + " in " + with).isNotNegative()
+                    .isLessThan(indexOf(with, "-j NFQUEUE"));
+        }
+        assertThat(rules).noneMatch(r -> r.contains(" -s ") || r.contains(" -d "));
     }
 
     @Test

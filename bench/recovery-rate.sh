@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Recovery rate: how fast the survivors' agents take over a crashed server's flows when they all
+# land at once (BRIEF: at least 1,000 recoveries per second per agent). FLOWS downloads of 64 MiB
+# through the VIP (3 servers, client link 100 Mbit/s) are held mid-stream (256 KiB read, the rest
+# blocked on the client's full window); the server with the most of them is crash-stopped; the
+# liveness monitors take it out, the survivors' agents prompt its clients and recover every flow.
+# Then 1 MiB more is read from every download and every byte is compared with the object.
+# Measured, from the survivors' agent logs (one "recovering" line per flow, millisecond stamps):
+# recoveries, the span from the first to the last, per-agent rate over that span, crash -> last.
+# The client link is limited so that the downloads' start does not saturate this machine's 2 cores:
+# unlimited, the probes' SYNs (which cross the agents' packet thread) waited past the monitors'
+# 150 ms timeout and servers were taken out falsely (see the closing note of issue 3).
+# Usage: bench/recovery-rate.sh [flows] [trials]   (as root; writes bench/results/)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FLOWS=${1:-600}
+TRIALS=${2:-2}
+OUT=bench/results/recovery-rate-$(date -u +%Y%m%dT%H%M%SZ).txt
+LAB=./trods
+WORK=$(mktemp -d /tmp/trods-bench.XXXXXX)
+CLIENT_PID=""
+trap '[ -z "$CLIENT_PID" ] || kill "$CLIENT_PID" 2>/dev/null; "$LAB" lab down >/dev/null; rm -rf "$WORK"' EXIT
+OBJECT=/obj/64M.bin
+
+ms_of() { date -d "$1" +%s%3N; }
+
+# Per server: "COUNT TOTAL_TIME" of the agent's recovery timer (time inside the recoverer, per flow).
+recovery_timer() {
+  local s v
+  for s in $("$LAB" lab pool); do
+    # No meter before the first recovery (404): 0 0.
+    v=$("$LAB" lab exec "$s" -- curl -s -m 5 http://127.0.0.1:9101/actuator/metrics/trods.agent.recovery.latency |
+      jq -r '[.measurements[] | {(.statistic): .value}] | add | "\(.COUNT // 0) \(.TOTAL_TIME // 0)"' 2>/dev/null || true)
+    printf '%s %s\n' "$s" "${v:-0 0}"
+  done
+}
+
+trial() {
+  local t=$1 dir victim t0 lines first last count span
+  dir=$WORK/t$t
+  mkdir -p "$dir"
+  "$LAB" lab exec client -- python3 lab/tools/many-downloads.py 198.18.0.10 "$OBJECT" \
+    "/var/lib/trods/lab-docroot$OBJECT" "$dir" "$FLOWS" 262144 1048576 120 &
+  CLIENT_PID=$!
+  for _ in $(seq 1200); do [ -s "$dir/ready" ] && break; sleep 0.1; done
+  [ -s "$dir/ready" ] || { echo "the downloads did not start" >&2; exit 1; }
+  # The server holding the most flows.
+  victim=$(tr ' ' '\n' <"$dir/ready" | grep ':' | sort -t: -k2 -n | tail -1 | cut -d: -f1)
+  recovery_timer >"$dir/timer.before"
+  t0=$(date +%s%3N)
+  "$LAB" lab crash "$victim" >/dev/null
+  touch "$dir/go"
+  wait "$CLIENT_PID" || true
+  CLIENT_PID=""
+  recovery_timer >"$dir/timer.after"
+  local in_recoverer
+  in_recoverer=$(join "$dir/timer.before" "$dir/timer.after" | awk '{n=$4-$2; t=$5-$3; if (n > 0) printf "%s %.2f ms/flow (%d) ", $1, t*1000/n, n}')
+  lines=$(grep -h "recovering 198.18.0.2:" /run/trods-lab/server*/agent.log 2>/dev/null |
+    while read -r stamp _; do echo "$(ms_of "$stamp")"; done | awk -v t0="$t0" '$1 >= t0' | sort -n)
+  count=$(grep -c . <<<"$lines" || true)
+  first=$(head -1 <<<"$lines"); last=$(tail -1 <<<"$lines")
+  span=$(( ${last:-0} - ${first:-0} ))
+  local per_agent
+  per_agent=$(for s in /run/trods-lab/server*/agent.log; do
+      { grep -h "recovering 198.18.0.2:" "$s" || true; } | while read -r stamp _; do echo "$(ms_of "$stamp")"; done |
+        awk -v t0="$t0" -v name="$(basename "$(dirname "$s")")" '$1 >= t0 {n++; if (!f) f=$1; l=$1}
+          END {if (n) printf "%s %d in %d ms (%.0f/s) ", name, n, l-f, (l>f ? n*1000/(l-f) : n)}'
+    done)
+  echo "trial=$t flows=$FLOWS held=$(cut -d' ' -f1 "$dir/ready") placement=[$(cut -d' ' -f2- "$dir/ready")] crashed=$victim" \
+    "recovered=$count first=$(( ${first:-t0} - t0 ))ms last=$(( ${last:-t0} - t0 ))ms span=${span}ms" \
+    "rate=$([ "$span" -gt 0 ] && echo $(( count * 1000 / span )) || echo -)/s per-agent: ${per_agent:-none}" \
+    "in-recoverer: ${in_recoverer:-none}" \
+    "| client: $(jq -c '{ok, downloads, okByServer, seconds, failed: (.failed | length)}' "$dir/result" 2>/dev/null || echo 'no result')"
+  "$LAB" lab revive "$victim" >/dev/null
+  local deadline=$(( $(date +%s) + 30 ))
+  until grep -qx "$victim" <<<"$("$LAB" lab pool)"; do
+    [ "$(date +%s)" -lt "$deadline" ] || { echo "$victim did not return to the pool" >&2; exit 1; }
+    sleep 0.2
+  done
+}
+
+{
+  echo "# bench/recovery-rate.sh $FLOWS $TRIALS on $(uname -r), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+  "$LAB" lab down >/dev/null
+  "$LAB" lab up --servers 3 --rate 100mbit >/dev/null
+  for ((i = 1; i <= TRIALS; i++)); do trial "$i"; done
+} | tee "$OUT"
+echo "written to $OUT"
