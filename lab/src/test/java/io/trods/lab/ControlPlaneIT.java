@@ -224,11 +224,10 @@ class ControlPlaneIT {
         Lab.waitFor(() -> Lab.size(body) >= 4L << 20, 20_000, "4 MiB received");
         String server = Lab.header(headers, "X-Served-By");
         String survivor = server.equals("server1") ? "server2" : "server1";
-        String port = Lab.exec("client", "ss", "-tnH", "state", "established", "( dport = :80 )").orFail().stdout()
-                .lines().findFirst().orElseThrow().trim().split("\\s+")[2].replaceAll(".*:", "");
+        String port = Lab.clientPort();
         Path capture = tmp.resolve("capture");
-        Process tcpdump = Lab.start(capture, tmp.resolve("tcpdump.err"), survivor, "timeout", "20", "tcpdump", "-n",
-                "-l", "-c", "1", "-i", "eth0", "tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
+        Process tcpdump = Lab.captureFirst(capture, tmp.resolve("tcpdump.err"), survivor, 20,
+                "tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
         Thread.sleep(500); // tcpdump listening
 
         Lab.trods("lab", "crash", server).orFail();

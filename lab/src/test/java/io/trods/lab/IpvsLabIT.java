@@ -48,16 +48,15 @@ class IpvsLabIT {
         Lab.waitFor(() -> Lab.size(body) >= 4L << 20, 30_000, "4 MiB received through the IPVS director");
         String server = Lab.header(headers, "X-Served-By");
         String survivor = server.equals("server1") ? "server2" : "server1";
-        String port = Lab.exec("client", "ss", "-tnH", "state", "established", "( dport = :80 )").orFail().stdout()
-                .lines().findFirst().orElseThrow().trim().split("\\s+")[2].replaceAll(".*:", "");
+        String port = Lab.clientPort();
         Path capture = tmp.resolve("capture");
-        Process tcpdump = Lab.start(capture, tmp.resolve("tcpdump.err"), survivor, "timeout", "30", "tcpdump", "-n",
-                "-l", "-c", "1", "-i", "eth0", "tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
+        Process tcpdump = Lab.captureFirst(capture, tmp.resolve("tcpdump.err"), survivor, 30,
+                "tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
         // The survivor's prompt, from the VIP through the director: the only segment of the
         // connection without TCP options (the server's own segments carry timestamps).
         Path promptCapture = tmp.resolve("prompt");
-        Process promptDump = Lab.start(promptCapture, tmp.resolve("prompt.err"), "client", "timeout", "30", "tcpdump",
-                "-n", "-l", "-c", "1", "-i", "eth0", "src host 198.18.0.10 and src port 80 and dst port " + port
+        Process promptDump = Lab.captureFirst(promptCapture, tmp.resolve("prompt.err"), "client", 30,
+                "src host 198.18.0.10 and src port 80 and dst port " + port
                         + " and (tcp[12] & 0xf0) == 0x50");
         Thread.sleep(500); // tcpdumps listening
         double recoveredBefore = recoveries(survivor);

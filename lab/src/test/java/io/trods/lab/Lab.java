@@ -149,6 +149,18 @@ final class Lab {
                 .get("value").asDouble();
     }
 
+    /** The client's port of its one established connection to port 80 (a download in progress). */
+    static String clientPort() {
+        return exec("client", "ss", "-tnH", "state", "established", "( dport = :80 )").orFail().stdout()
+                .lines().findFirst().orElseThrow().trim().split("\\s+")[2].replaceAll(".*:", "");
+    }
+
+    /** tcpdump in {@code host}, on eth0, for the first packet matching {@code filter}, its line in {@code out}. */
+    static Process captureFirst(Path out, Path err, String host, int seconds, String filter) {
+        return start(out, err, host, "timeout", Integer.toString(seconds), "tcpdump", "-n", "-l", "-c", "1", "-i", "eth0",
+                filter);
+    }
+
     /** GET of an actuator path inside a host (agents 9101, the lb-plugin 9102, monitors 9103). */
     static JsonNode actuator(String host, int port, String path) {
         return JSON.readTree(exec(host, "curl", "-s", "-m", "5", "http://127.0.0.1:" + port + "/actuator/" + path)
