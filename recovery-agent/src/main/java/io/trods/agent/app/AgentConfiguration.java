@@ -38,6 +38,29 @@ public class AgentConfiguration {
         return new AgentRuntime(properties, store, metrics);
     }
 
+    /** The kernel's fast path: lanes handed over and taken back, and what the kernel refused. */
+    @Bean
+    io.micrometer.core.instrument.binder.MeterBinder fastPathMeters(AgentRuntime runtime) {
+        return registry -> {
+            lanesCounter(registry, "trods.agent.fastpath.lanes", "event", "added", runtime,
+                    io.trods.agent.kernel.NftLaneWriter::lanesAdded);
+            lanesCounter(registry, "trods.agent.fastpath.lanes", "event", "ended", runtime,
+                    io.trods.agent.kernel.NftLaneWriter::lanesEnded);
+            lanesCounter(registry, "trods.agent.fastpath.errors", "kind", "refused", runtime,
+                    io.trods.agent.kernel.NftLaneWriter::failures);
+            lanesCounter(registry, "trods.agent.fastpath.errors", "kind", "dropped", runtime,
+                    io.trods.agent.kernel.NftLaneWriter::dropped);
+        };
+    }
+
+    private static void lanesCounter(MeterRegistry registry, String name, String tag, String value, AgentRuntime runtime,
+            java.util.function.ToLongFunction<io.trods.agent.kernel.NftLaneWriter> read) {
+        io.micrometer.core.instrument.FunctionCounter.builder(name, runtime, r -> {
+            io.trods.agent.kernel.NftLaneWriter lanes = r.lanes();
+            return lanes == null ? 0 : read.applyAsLong(lanes);
+        }).tag(tag, value).register(registry);
+    }
+
     @Bean
     PromptEndpoint promptEndpoint(AgentRuntime runtime) {
         return new PromptEndpoint(runtime);

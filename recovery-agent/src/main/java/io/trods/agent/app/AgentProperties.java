@@ -30,6 +30,9 @@ import org.springframework.util.unit.DataSize;
  *     withheld byte never makes a client abort a long download (default true)
  * @param zeroWindowAfter how long a response streams before its window is advertised as zero
  *     (default 1 s: short responses never need it, and keep-alive clients would wait behind it)
+ * @param fastPath hand the bulk of long responses to the kernel (nftables rules, filled by the agent
+ *     over netlink) instead of queueing every segment to Java (default true; off, or without
+ *     nftables, every segment crosses to Java as before)
  * @param healthCheckSources addresses or CIDRs (IPv4) of health checkers, such as the liveness
  *     monitors: their connections skip the agent's queues. They need no protection, and they must
  *     not wait in the queue behind protected traffic: measured, a burst of 300 new downloads made
@@ -40,7 +43,8 @@ import org.springframework.util.unit.DataSize;
 public record AgentProperties(String serverId, boolean intercept, int servicePort, int normalQueue, int recoveryQueue,
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
         int lookupsPerSecond, Duration missMemory, int recoveryThreads, String virtualAddress, int virtualPort,
-        int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter, java.util.List<String> healthCheckSources,
+        int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter, Boolean fastPath,
+        java.util.List<String> healthCheckSources,
         Debug debug) {
 
     /**
@@ -88,6 +92,7 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         promptsPerSecond = promptsPerSecond == 0 ? 2_000 : promptsPerSecond;
         zeroWindow = zeroWindow == null || zeroWindow;
         zeroWindowAfter = zeroWindowAfter == null ? Duration.ofSeconds(1) : zeroWindowAfter;
+        fastPath = fastPath == null || fastPath;
         debug = debug == null ? new Debug(null, null) : debug;
         healthCheckSources = healthCheckSources == null ? java.util.List.of()
                 : healthCheckSources.stream().map(String::strip).filter(a -> !a.isEmpty()).toList();

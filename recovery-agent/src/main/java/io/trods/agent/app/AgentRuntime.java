@@ -8,6 +8,9 @@ import io.trods.agent.flow.FlowKey;
 import io.trods.agent.kernel.InterceptionRules;
 import io.trods.agent.kernel.NfQueueSocket;
 import io.trods.agent.kernel.RawSocket;
+import io.trods.agent.kernel.FastPathRules;
+import io.trods.agent.kernel.NftLaneWriter;
+import io.trods.agent.engine.FastPath;
 import io.trods.agent.kernel.TcpRepair;
 import io.trods.agent.netlink.Nfqueue;
 import io.trods.agent.recovery.Prompter;
@@ -60,6 +63,9 @@ public final class AgentRuntime implements SmartLifecycle {
                 return t;
             }, new ThreadPoolExecutor.DiscardPolicy());
     private Thread thread;
+    private final FastPathRules fastPathRules;
+    private volatile NftLaneWriter lanes;
+    private volatile String fastPathState = "not started";
 
     public AgentRuntime(AgentProperties properties, FlowStore store, AgentMetrics metrics) {
         this.properties = properties;
@@ -67,6 +73,7 @@ public final class AgentRuntime implements SmartLifecycle {
         this.metrics = metrics;
         this.rules = new InterceptionRules(properties.servicePort(), properties.normalQueue(), properties.recoveryQueue(),
                 properties.healthCheckSources());
+        this.fastPathRules = new FastPathRules(properties.servicePort());
     }
 
     @Override
@@ -85,7 +92,8 @@ public final class AgentRuntime implements SmartLifecycle {
             raw = RawSocket.open();
             engine = new FlowEngine(store, properties.serverId(), properties.maxFlows(), System::nanoTime,
                     System::currentTimeMillis, metrics, raw,
-                    properties.zeroWindow() ? properties.zeroWindowAfter().toNanos() : -1, new BackgroundKeeper());
+                    properties.zeroWindow() ? properties.zeroWindowAfter().toNanos() : -1, new BackgroundKeeper(),
+                    startFastPath());
             AtomicInteger n = new AtomicInteger();
             workers = new ThreadPoolExecutor(0, properties.recoveryThreads(), 60, TimeUnit.SECONDS,
                     new SynchronousQueue<>(), r -> {
@@ -119,6 +127,56 @@ public final class AgentRuntime implements SmartLifecycle {
             log.error("{}; traffic flows unprotected", unavailable, e);
             stop();
         }
+    }
+
+    /**
+     * Installs the fast path's table and opens its writer; without them (turned off, no nftables,
+     * a failure) the engine gets none and every segment crosses to Java, as it always could.
+     */
+    private FastPath startFastPath() {
+        if (!properties.fastPath()) {
+            fastPathState = "off (trods.agent.fast-path=false)";
+            return FastPath.NONE;
+        }
+        if (!FastPathRules.isAvailable()) {
+            fastPathState = "unavailable: " + FastPathRules.unavailabilityCause();
+            log.warn("kernel fast path {}; every segment crosses to Java", fastPathState);
+            return FastPath.NONE;
+        }
+        try {
+            fastPathRules.apply();
+            lanes = NftLaneWriter.open(properties.recordTtl(), 65_536);
+            fastPathState = "active";
+            return lanes;
+        } catch (IOException e) {
+            fastPathState = "failed: " + e.getMessage();
+            log.warn("kernel fast path {}; every segment crosses to Java", fastPathState);
+            removeFastPath();
+            return FastPath.NONE;
+        }
+    }
+
+    private void removeFastPath() {
+        NftLaneWriter current = lanes;
+        if (current != null) {
+            current.close();
+            lanes = null;
+        }
+        try {
+            fastPathRules.remove();
+        } catch (IOException e) {
+            log.warn("could not remove the fast path's table: {}", e.getMessage());
+        }
+    }
+
+    /** "active", or why the kernel's fast path is not. */
+    public String fastPathState() {
+        return fastPathState;
+    }
+
+    /** The fast path's writer, null when it is not active. */
+    public NftLaneWriter lanes() {
+        return lanes;
     }
 
     /**
@@ -192,6 +250,10 @@ public final class AgentRuntime implements SmartLifecycle {
             rules.remove(); // first: from now on packets take the normal way
         } catch (Exception e) {
             log.warn("could not remove the interception rules: {}", e.getMessage());
+        }
+        if (!"not started".equals(fastPathState)) {
+            removeFastPath(); // after the queue rules: segments then flow as the kernel sends them
+            fastPathState = "stopped";
         }
         if (loop != null) {
             loop.stop();

@@ -32,7 +32,8 @@ public final class ProtectionHealthIndicator implements HealthIndicator {
                 .withDetail("rulesApplied", runtime.rulesApplied())
                 .withDetail("storeReachable", storeReachable)
                 .withDetail("trackedFlows", runtime.trackedFlows())
-                .withDetail("packets", runtime.packets());
+                .withDetail("packets", runtime.packets())
+                .withDetail("fastPath", runtime.fastPathState());
         if (!intercepting) {
             health.withDetail("reason", runtime.unavailable());
         }

@@ -53,6 +53,18 @@ final class Flow {
     /** A record of this flow is in the store. */
     boolean saved;
     long lastSeenNanos;
+    /**
+     * The kernel's fast path for the streaming response, null when it has none. Segments it
+     * handles never reach the engine, so {@link #serverNext} and {@link #lastSeenNanos} lag
+     * behind while it is in place.
+     */
+    FastPath.Lane lane;
+    /** The lane also zeroes the window. */
+    boolean laneZeroesWindow;
+    /** The lane taken out by the idle sweep, to be put back when the flow shows life. */
+    FastPath.Lane parkedLane;
+    /** Recreated on this server after a failure: its client may acknowledge bytes not sent here. */
+    boolean recovered;
 
     Flow(FlowKey key) {
         this.key = key;

@@ -44,6 +44,11 @@ import java.util.function.LongSupplier;
  * and wants to send its next request on the connection would wait, behind the zero window, for its
  * own delayed ACK and our release (measured: 1 KiB keep-alive requests fell from about 6,000 to
  * 1,400 per second); and a short response ends long before any retransmission budget runs out.
+ *
+ * <p>The bulk of a long response is the kernel's ({@link FastPath}): once its record is saved, the
+ * engine hands over a lane that covers the response's segments short of its last megabyte and the
+ * client's pure ACKs short of its end, and takes it back when the response ends. The engine still
+ * sees the edges: the head, the tail, SACK-bearing ACKs, the client's data and FIN.
  */
 public final class FlowEngine {
 
@@ -53,6 +58,16 @@ public final class FlowEngine {
      * request head would wait forever: beyond this, the flow is let go, unprotected.
      */
     static final int MAX_UNACKNOWLEDGED_REQUEST = 4096;
+
+    /**
+     * The end of a response that stays on the Java path when the rest of it has a kernel lane
+     * ({@link FastPath}): the engine must see the segment that carries the last byte and the
+     * client's last ACK, to release the withheld byte with a current sequence number. A lane's
+     * segment can reach up to a GSO packet past the lane's last sequence number, and a GSO packet
+     * is 64 KiB (up to 512 KiB with BIG TCP), so 1 MiB leaves room. Responses shorter than twice
+     * this get no lane: their crossings are few.
+     */
+    static final int FAST_PATH_TAIL = 1 << 20;
 
     /** Accept the segment as it is. */
     public static final int PASS = 0;
@@ -73,6 +88,7 @@ public final class FlowEngine {
     private final long zeroWindowAfterNanos;
     private final RecordKeeper keeper;
     private final byte[] release = new byte[64];
+    private final FastPath fastPath;
 
     public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
             EngineListener listener) {
@@ -96,6 +112,15 @@ public final class FlowEngine {
      */
     public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
             EngineListener listener, SegmentSender sender, long zeroWindowAfterNanos, RecordKeeper keeper) {
+        this(store, serverId, maxFlows, nanoClock, wallClock, listener, sender, zeroWindowAfterNanos, keeper,
+                FastPath.NONE);
+    }
+
+    /** @param fastPath where the bulk of a long response is handed to the kernel ({@link FastPath#NONE}: nowhere) */
+    public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
+            EngineListener listener, SegmentSender sender, long zeroWindowAfterNanos, RecordKeeper keeper,
+            FastPath fastPath) {
+        this.fastPath = fastPath;
         this.keeper = keeper;
         this.sender = sender;
         this.zeroWindowAfterNanos = zeroWindowAfterNanos;
@@ -148,12 +173,17 @@ public final class FlowEngine {
         }
         int verdict = PASS;
         if (flow.phase == Flow.Phase.STREAMING && seg.has(TcpSegment.ACK) && SeqNum.after(seg.ack(), flow.serverNext)) {
-            verdict = catchUp(flow, seg);
+            if (flow.recovered) {
+                verdict = catchUp(flow, seg);
+            } else {
+                flow.serverNext = seg.ack(); // sent through the kernel's lane, which the engine does not see
+            }
         }
         if (flow.phase == Flow.Phase.STREAMING && seg.has(TcpSegment.ACK)
                 && !SeqNum.before(seg.ack(), flow.bodyEnd)) {
             flow.phase = Flow.Phase.IDLE; // the client has it all: nothing to withhold any more
             flow.serverNext = SeqNum.max(flow.serverNext, seg.ack());
+            closeLane(flow);
             release(flow);
         }
         int length = seg.payloadLength();
@@ -270,6 +300,9 @@ public final class FlowEngine {
                 return verdict;
             }
         }
+        if (flow.parkedLane != null && flow.phase == Flow.Phase.STREAMING) {
+            reopenLane(flow);
+        }
         if (SeqNum.after(seg.seqEnd(), flow.serverNext)) {
             flow.serverNext = seg.seqEnd();
         }
@@ -342,11 +375,50 @@ public final class FlowEngine {
             return forget(flow, Unprotected.STORE_UNAVAILABLE);
         }
         flow.saved = true;
-        flow.bodyEnd = record.objectIsn() + (int) (verdict.last() - verdict.first() + 1);
+        long bodyLength = verdict.last() - verdict.first() + 1;
+        flow.bodyEnd = record.objectIsn() + (int) bodyLength;
         flow.phase = Flow.Phase.STREAMING;
         flow.streamingSinceNanos = nanoClock.getAsLong();
         listener.responseProtected(flow.key, flow.streamingSinceNanos - start);
+        openLane(flow, head.length() + bodyLength);
         return PASS;
+    }
+
+    /**
+     * Hands the bulk of a long response to the kernel: its segments up to the last
+     * {@link #FAST_PATH_TAIL} bytes, and the client's pure ACKs short of the end. Not for a
+     * recovered connection, whose client may acknowledge bytes this socket has not sent yet (see
+     * {@link #catchUp}): the engine must see those ACKs.
+     */
+    private void openLane(Flow flow, long responseLength) {
+        if (fastPath == FastPath.NONE || flow.recovered || responseLength < 2L * FAST_PATH_TAIL
+                || responseLength >= 1L << 31) {
+            return;
+        }
+        flow.lane = new FastPath.Lane(flow.key.clientAddress(), flow.key.clientPort(), flow.responseStart,
+                flow.bodyEnd - FAST_PATH_TAIL, flow.requestEnd() - 1, flow.responseStart, flow.bodyEnd - 1);
+        flow.laneZeroesWindow = false;
+        fastPath.stream(flow.lane);
+    }
+
+    /** Takes the flow's lane out of the kernel, if it has one. */
+    private void closeLane(Flow flow) {
+        if (flow.lane != null) {
+            fastPath.end(flow.lane);
+        }
+        flow.lane = null;
+        flow.parkedLane = null;
+        flow.laneZeroesWindow = false;
+    }
+
+    /** A flow whose lane the idle sweep took out shows life again: the lane goes back in. */
+    private void reopenLane(Flow flow) {
+        flow.lane = flow.parkedLane;
+        flow.parkedLane = null;
+        fastPath.stream(flow.lane);
+        if (flow.laneZeroesWindow) {
+            fastPath.zeroWindow(flow.lane);
+        }
     }
 
     /** Keeps the server's acknowledgement at or below what the phase allows. */
@@ -381,6 +453,7 @@ public final class FlowEngine {
     /** Stops tracking a flow and removes its record; with a reason, counts it as unprotected. */
     private int forget(Flow flow, Enum<?> reason) {
         flows.remove(flow.key.packed());
+        closeLane(flow);
         if (reason != null) {
             listener.responseUnprotected(flow.key, reason);
         }
@@ -438,9 +511,11 @@ public final class FlowEngine {
         flow.startRequest(requestStart);
         flow.serverNext = serverNext;
         flow.saved = true;
+        flow.recovered = true;
         flow.lastSeenNanos = nanoClock.getAsLong();
         Flow previous = flows.put(record.key().packed(), flow);
         if (previous != null) {
+            closeLane(previous);
             listener.flowClosed(previous.key);
         }
         listener.flowOpened(record.key());
@@ -456,20 +531,39 @@ public final class FlowEngine {
     public void abandon(FlowKey key) {
         Flow flow = flows.remove(key.packed());
         if (flow != null) {
+            closeLane(flow);
             listener.flowClosed(key);
         }
     }
 
-    /** Drops flows without a segment for {@code idleNanos}; returns how many. */
+    /**
+     * Drops flows without a segment for {@code idleNanos}; returns how many. Runs about once a
+     * second, so it also gives the kernel's lanes their zero window once their response has
+     * streamed long enough. A flow with a lane shows no segments while the kernel carries them: it
+     * is not dropped but its lane is taken out, and it gets another idle period to show up on the
+     * Java path, where its next segment puts the lane back.
+     */
     public int sweep(long idleNanos) {
         long now = nanoClock.getAsLong();
         int removed = 0;
         for (Iterator<Flow> it = flows.values().iterator(); it.hasNext(); ) {
             Flow flow = it.next();
             if (now - flow.lastSeenNanos > idleNanos) {
+                if (flow.lane != null) {
+                    fastPath.end(flow.lane);
+                    flow.parkedLane = flow.lane;
+                    flow.lane = null;
+                    flow.lastSeenNanos = now;
+                    continue;
+                }
                 it.remove();
+                closeLane(flow);
                 removed++;
                 listener.flowClosed(flow.key);
+            } else if (flow.lane != null && !flow.laneZeroesWindow && zeroWindowAfterNanos >= 0
+                    && flow.phase == Flow.Phase.STREAMING && now - flow.streamingSinceNanos >= zeroWindowAfterNanos) {
+                fastPath.zeroWindow(flow.lane);
+                flow.laneZeroesWindow = true;
             }
         }
         return removed;

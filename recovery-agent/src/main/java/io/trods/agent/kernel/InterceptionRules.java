@@ -24,6 +24,9 @@ import java.util.concurrent.TimeUnit;
  *       INVALID has no connection to keep the mark in, and was queued again, answered again, and
  *       so on forever (measured: 450,000 loops a second on one agent after flows had moved between
  *       servers).
+ *   <li>Packets the kernel's fast path already handled (the bulk of a long response and its
+ *       client's pure ACKs, see {@link io.trods.agent.engine.FastPath}) carry
+ *       {@link #FAST_PATH_MARK} and skip Java.
  *   <li>Packets of connections with a local socket ("-m socket" without --nowildcard matches a
  *       connection's socket, not the *:80 listener), and new connections' SYNs: the normal path.
  *   <li>Any other packet to the port (a connection no local socket knows: a failed server's
@@ -36,6 +39,8 @@ public final class InterceptionRules {
     static final String OUT_CHAIN = "TRODS_OUT";
     /** "TR" and 1: set by the agent's verdicts on connections it no longer needs to see. */
     public static final int FORGOTTEN_MARK = 0x54520001;
+    /** "TR" and 4: set by the fast path's nftables rules, which run just before these chains. */
+    public static final int FAST_PATH_MARK = 0x54520004;
 
     private final int port;
     private final int normalQueue;
@@ -64,18 +69,21 @@ public final class InterceptionRules {
                 -A %1$s -i lo -j RETURN
                 -A %2$s -o lo -j RETURN
                 """ + checkers + """
+                -A %1$s -p tcp --dport %3$d -m mark --mark 0x%7$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
                 -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m socket -j NFQUEUE --queue-num %5$d --queue-bypass
                 -A %1$s -p tcp --dport %3$d --tcp-flags SYN,ACK,RST SYN -j NFQUEUE --queue-num %5$d --queue-bypass
                 -A %1$s -p tcp --dport %3$d -j NFQUEUE --queue-num %6$d --queue-bypass
+                -A %2$s -p tcp --sport %3$d -m mark --mark 0x%7$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -j NFQUEUE --queue-num %5$d --queue-bypass
                 COMMIT
-                """).formatted(IN_CHAIN, OUT_CHAIN, port, FORGOTTEN_MARK, normalQueue, recoveryQueue);
+                """).formatted(IN_CHAIN, OUT_CHAIN, port, FORGOTTEN_MARK, normalQueue, recoveryQueue,
+                FAST_PATH_MARK);
     }
 
     /** Installs (or replaces) the chains and makes sure each is jumped to exactly once. */

@@ -25,7 +25,9 @@ final class LibC {
 
     static final int SOL_SOCKET = 1;
     static final int SO_REUSEADDR = 2;
+    static final int SO_SNDBUFFORCE = 32;
     static final int SO_RCVBUFFORCE = 33;
+    static final int SO_MARK = 36;
     static final int SO_RCVTIMEO = 20;
     static final int SO_LINGER = 13;
 
@@ -34,6 +36,7 @@ final class LibC {
     static final int NETLINK_NETFILTER = 12;
     static final int SOL_NETLINK = 270;
     static final int NETLINK_NO_ENOBUFS = 5;
+    static final int NETLINK_CAP_ACK = 10;
     static final int IPPROTO_RAW = 255;
     static final int EAGAIN = 11;
     static final int ENOBUFS = 105;

@@ -23,10 +23,19 @@ public final class RawSocket implements SegmentSender, Closeable {
         this.fd = fd;
     }
 
+    /** Segments the agent sends itself: the kernel's fast path leaves them as they are. */
+    public static final int AGENT_MARK = 0x54520005;
+
     public static RawSocket open() throws KernelCallException {
         int fd = LibC.socket(LibC.AF_INET, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, LibC.IPPROTO_RAW);
         if (fd < 0) {
             throw KernelCallException.last("socket(AF_INET, SOCK_RAW, IPPROTO_RAW)");
+        }
+        // A release must reopen the window: a zero-window lane must not rewrite it on its way out.
+        if (LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_MARK, new int[] {AGENT_MARK}, 4) < 0) {
+            KernelCallException cause = KernelCallException.last("setsockopt(SO_MARK)");
+            LibC.close(fd);
+            throw cause;
         }
         return new RawSocket(fd);
     }

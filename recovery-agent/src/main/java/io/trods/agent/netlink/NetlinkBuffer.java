@@ -16,6 +16,7 @@ public final class NetlinkBuffer {
     public static final int NLM_F_ACK = 0x4;
     public static final int NLMSG_ERROR = 2;
     public static final int NLMSG_DONE = 3;
+    public static final int NLA_F_NESTED = 1 << 15;
 
     private final byte[] array;
     private final ByteBuffer host;
@@ -80,6 +81,35 @@ public final class NetlinkBuffer {
         int at = position;
         position += align(length);
         return at;
+    }
+
+    /** A NUL-terminated string attribute. */
+    public NetlinkBuffer attrString(int type, String value) {
+        byte[] bytes = value.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        attrHeader(type, bytes.length + 1);
+        System.arraycopy(bytes, 0, array, position, bytes.length);
+        position += align(bytes.length + 1);
+        return this;
+    }
+
+    public NetlinkBuffer attrBe64(int type, long value) {
+        attrHeader(type, 8);
+        network.putLong(position, value);
+        position += 8;
+        return this;
+    }
+
+    /** Starts a nested attribute (NLA_F_NESTED set); returns where it starts, for {@link #nestEnd}. */
+    public int nestStart(int type) {
+        int at = position;
+        attrHeader(type | NLA_F_NESTED, 0);
+        return at;
+    }
+
+    /** Closes a nested attribute: its length now covers everything written since its start. */
+    public NetlinkBuffer nestEnd(int start) {
+        host.putShort(start, (short) (position - start));
+        return this;
     }
 
     public ByteBuffer network() {

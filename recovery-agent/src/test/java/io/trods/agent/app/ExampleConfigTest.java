@@ -55,6 +55,7 @@ class ExampleConfigTest {
         assertThat(agent.recordTtl()).isEqualTo(Duration.ofHours(1));
         assertThat(agent.zeroWindow()).isTrue();
         assertThat(agent.zeroWindowAfter()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(agent.fastPath()).isTrue();
         assertThat(agent.debug().pcapEnabled()).isFalse();
         assertThat(agent.debug().pcapMaxSize()).isEqualTo(DataSize.ofMegabytes(100));
     }

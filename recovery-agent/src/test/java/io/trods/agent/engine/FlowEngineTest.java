@@ -237,11 +237,19 @@ class FlowEngineTest {
         assertThat(events).containsExactly("protected", "protected");
     }
 
+    /** The engine takes over this test's connection as recovered mid-response, 5 body bytes sent. */
+    int adoptRecovered(FlowEngine target) {
+        FlowRecord record = new FlowRecord(new FlowKey(CLIENT, clientPort, 80), "server2", 1460, 7, 9, true, false,
+                CLIENT_ISN + 1, ascii(REQUEST), SERVER_ISN + 1, ascii(HEAD), 0);
+        int sentEnd = record.objectIsn() + 5;
+        target.adopt(new RecoveryPlan(record, sentEnd, record.requestEnd(), new byte[0], 5, 4999, 5000, "\"6b-1\"",
+                "/obj/1M.bin", null, 0, 0, 502));
+        return sentEnd;
+    }
+
     @Test
     void anAckBeyondWhatThisServerSentIsLoweredSoThatTheSocketCatchesUp() {
-        handshake();
-        requestAndResponseStart(HEAD);
-        int sentEnd = SERVER_ISN + 1 + HEAD.length() + 5; // what the server has sent so far
+        int sentEnd = adoptRecovered(engine); // what the recreated socket has sent so far
         // The client has bytes the failed server sent beyond a hole: its ACK jumps ahead, with SACK.
         byte[] b = segment(true, requestEnd() - 1, sentEnd + 600_000, TcpSegment.ACK, SACK_OPTIONS, NO_OPTIONS);
         seg.wrap(b, 0, b.length);
@@ -269,6 +277,10 @@ class FlowEngineTest {
 
     /** Drives another engine through SYN, SYN-ACK, the request and the response head's segment. */
     int handshakeRequestAndResponseHead(FlowEngine other) {
+        return handshakeRequestAndResponseHead(other, HEAD);
+    }
+
+    int handshakeRequestAndResponseHead(FlowEngine other, String head) {
         byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
         seg.wrap(syn, 0, syn.length);
         other.onClientSegment(seg);
@@ -278,9 +290,123 @@ class FlowEngineTest {
         byte[] request = segment(true, CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK, NO_OPTIONS, ascii(REQUEST));
         seg.wrap(request, 0, request.length);
         other.onClientSegment(seg);
-        byte[] response = segment(false, SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD));
+        byte[] response = segment(false, SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(head));
         seg.wrap(response, 0, response.length);
         return other.onServerSegment(seg, false);
+    }
+
+    // --- the kernel's fast path ---------------------------------------------------------------------
+
+    static final String LONG_HEAD = "HTTP/1.1 200 OK\r\nContent-Length: 67108864\r\nETag: \"6b-1\"\r\n\r\n";
+    final List<String> lanes = new ArrayList<>();
+    final long[] laneClock = {0};
+    final FastPath recordingFastPath = new FastPath() {
+        @Override
+        public void stream(Lane lane) {
+            lanes.add("stream " + lane);
+        }
+
+        @Override
+        public void zeroWindow(Lane lane) {
+            lanes.add("zero " + lane);
+        }
+
+        @Override
+        public void end(Lane lane) {
+            lanes.add("end " + lane);
+        }
+    };
+    final FlowEngine laned = new FlowEngine(store, "server1", 100, () -> laneClock[0], () -> 42L, new EngineListener() {
+    }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)), 1_000_000_000L, NO_KEEPER,
+            recordingFastPath);
+
+    int longBodyEnd() {
+        return SERVER_ISN + 1 + LONG_HEAD.length() + (64 << 20);
+    }
+
+    FastPath.Lane expectedLane() {
+        return new FastPath.Lane(CLIENT, clientPort, SERVER_ISN + 1, longBodyEnd() - FlowEngine.FAST_PATH_TAIL,
+                requestEnd() - 1, SERVER_ISN + 1, longBodyEnd() - 1);
+    }
+
+    int lanedClient(int seq, int ack, byte[] options) {
+        byte[] b = segment(true, seq, ack, TcpSegment.ACK, options, NO_OPTIONS);
+        seg.wrap(b, 0, b.length);
+        return laned.onClientSegment(seg);
+    }
+
+    @Test
+    void aLongResponseIsHandedToTheKernelShortOfItsTailAndTakenBackAtTheRelease() {
+        assertThat(handshakeRequestAndResponseHead(laned, LONG_HEAD)).isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).as("the head's segment is capped in Java").isEqualTo(requestEnd() - 1);
+        assertThat(lanes).containsExactly("stream " + expectedLane());
+
+        // An ACK the kernel did not let through (it has SACK blocks) acknowledges bytes sent through
+        // the lane, which the engine never saw: it is not lowered, as it would be after a recovery.
+        assertThat(lanedClient(requestEnd() - 1, SERVER_ISN + 40_000_000, SACK_OPTIONS)).isEqualTo(PASS);
+        assertThat(seg.ack()).isEqualTo(SERVER_ISN + 40_000_000);
+
+        laneClock[0] = 1_500_000_000L;
+        laned.sweep(60_000_000_000L);
+        laned.sweep(60_000_000_000L);
+        assertThat(lanes).as("the zero window, once").containsExactly("stream " + expectedLane(), "zero " + expectedLane());
+
+        // The tail comes through Java; the client's ACK of the last byte releases the withheld one.
+        byte[] tail = segment(false, longBodyEnd() - 1000, requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[1000]);
+        seg.wrap(tail, 0, tail.length);
+        assertThat(laned.onServerSegment(seg, false)).isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.window()).isZero();
+        assertThat(lanedClient(requestEnd() - 1, longBodyEnd(), NO_OPTIONS)).isEqualTo(PASS);
+        assertThat(lanes).last().isEqualTo("end " + expectedLane());
+        assertThat(sent).hasSize(1);
+        TcpSegment release = new TcpSegment();
+        assertThat(release.wrap(sent.get(0), 0, sent.get(0).length)).isTrue();
+        assertThat(release.seq()).isEqualTo(longBodyEnd());
+        assertThat(release.ack()).isEqualTo(requestEnd());
+    }
+
+    @Test
+    void shortResponsesAndRecoveredConnectionsGetNoLane() {
+        assertThat(handshakeRequestAndResponseHead(laned)).isEqualTo(PASS_REWRITTEN); // 5,000 bytes
+        clientPort++;
+        adoptRecovered(laned);
+        assertThat(lanes).isEmpty();
+    }
+
+    @Test
+    void theConnectionsEndTakesItsLaneOut() {
+        handshakeRequestAndResponseHead(laned, LONG_HEAD);
+        byte[] fin = segment(true, requestEnd(), SERVER_ISN + 5000, TcpSegment.ACK | TcpSegment.FIN, NO_OPTIONS,
+                NO_OPTIONS);
+        seg.wrap(fin, 0, fin.length);
+        assertThat(laned.onClientSegment(seg)).isEqualTo(PASS_AND_FORGET);
+        assertThat(lanes).containsExactly("stream " + expectedLane(), "end " + expectedLane());
+        assertThat(laned.trackedFlows()).isZero();
+    }
+
+    @Test
+    void aLaneThatLooksIdleIsParkedNotDroppedAndComesBackWithTheNextSegment() {
+        handshakeRequestAndResponseHead(laned, LONG_HEAD);
+        laneClock[0] = 2_000_000_000L;
+        laned.sweep(10_000_000_000L); // gives the lane its zero window
+        laneClock[0] = 13_000_000_000L;
+
+        assertThat(laned.sweep(10_000_000_000L)).as("the kernel carries its segments: not idle").isZero();
+        assertThat(laned.trackedFlows()).isEqualTo(1);
+        assertThat(lanes).last().isEqualTo("end " + expectedLane());
+
+        byte[] probe = segment(false, SERVER_ISN + 30_000_000, requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[100]);
+        seg.wrap(probe, 0, probe.length);
+        assertThat(laned.onServerSegment(seg, false)).isEqualTo(PASS_REWRITTEN);
+        assertThat(lanes).containsExactly("stream " + expectedLane(), "zero " + expectedLane(), "end " + expectedLane(),
+                "stream " + expectedLane(), "zero " + expectedLane());
+
+        // Parked again, and then nothing at all for another idle period: dropped.
+        laneClock[0] = 24_000_000_000L;
+        laned.sweep(10_000_000_000L);
+        laneClock[0] = 35_000_000_000L;
+        assertThat(laned.sweep(10_000_000_000L)).isEqualTo(1);
+        assertThat(laned.trackedFlows()).isZero();
     }
 
     @Test

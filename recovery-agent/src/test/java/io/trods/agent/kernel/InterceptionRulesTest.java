@@ -25,6 +25,16 @@ class InterceptionRulesTest {
         }
     }
 
+    /** What the fast path's nftables rules handled in the kernel must not cross to Java after all. */
+    @Test
+    void packetsTheFastPathHandledAreAcceptedBeforeAnyQueueRuleInBothChains() {
+        for (String chain : List.of("TRODS_IN", "TRODS_OUT")) {
+            List<String> own = rules.stream().filter(r -> r.startsWith("-A " + chain + " ")).toList();
+            assertThat(indexOf(own, "-m mark --mark 0x54520004 -j ACCEPT")).as(chain + ": " + own).isNotNegative()
+                    .isLessThan(indexOf(own, "-j NFQUEUE"));
+        }
+    }
+
     @Test
     void healthCheckersSkipTheQueuesInBothDirectionsBeforeAnyQueueRule() {
         List<String> with = new InterceptionRules(80, 0, 1, List.of("198.19.0.3", "10.1.0.0/16")).render().lines().toList();

@@ -1,0 +1,343 @@
+package io.trods.agent.kernel;
+
+import static io.trods.agent.kernel.StructsTest.ip;
+import static java.nio.charset.StandardCharsets.US_ASCII;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trods.agent.engine.FastPath.Lane;
+import io.trods.agent.pcap.CapturedPacket;
+import io.trods.agent.pcap.PcapReader;
+import java.io.InputStream;
+import java.net.Inet4Address;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel's fast path against the real kernel, as root, in two namespaces of its own: the
+ * table of {@link FastPathRules} and the elements {@link NftLaneWriter} writes over netlink must
+ * make the kernel rewrite a real connection's segments exactly as the engine would, let the
+ * client's pure ACKs through with the mark, and leave no element behind once the lane ends.
+ */
+@Tag("lab")
+class FastPathIT {
+
+    static final String CLI = "trods-it-fast-cli";
+    static final String SRV = "trods-it-fast-srv";
+    static final Inet4Address CLIENT_IP = ip("198.18.98.1");
+    static final Inet4Address SERVER_IP = ip("198.18.98.2");
+    static final int PORT = 8080;
+    static final int MIB = 1 << 20;
+    static final String COUNTERS = """
+            table ip trods_it_count {
+              chain in {
+                type filter hook input priority 0; policy accept;
+                tcp dport 8080 meta mark 0x54520004 counter
+              }
+              chain out {
+                type filter hook output priority 0; policy accept;
+                tcp sport 8080 meta mark 0x54520004 counter
+              }
+            }
+            """;
+
+    static final List<Process> started = new ArrayList<>();
+    static final ExecutorService threads = Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "it-fastpath");
+        t.setDaemon(true);
+        return t;
+    });
+    static NetNamespace cli;
+    static NetNamespace srv;
+    static int listener = -1;
+    static NftLaneWriter writer;
+
+    @BeforeAll
+    static void createNamespaces() throws Exception {
+        assertThat(FastPathRules.isAvailable()).as("cause: %s", FastPathRules.unavailabilityCause()).isTrue();
+        deleteNamespaces(); // left by a killed run
+        run("ip", "netns", "add", CLI);
+        run("ip", "netns", "add", SRV);
+        run("ip", "-n", CLI, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", SRV);
+        run("ip", "-n", CLI, "addr", "add", "198.18.98.1/24", "dev", "veth0");
+        run("ip", "-n", SRV, "addr", "add", "198.18.98.2/24", "dev", "veth1");
+        for (String[] link : new String[][] {{CLI, "veth0"}, {CLI, "lo"}, {SRV, "veth1"}, {SRV, "lo"}}) {
+            run("ip", "-n", link[0], "link", "set", link[1], "up");
+        }
+        cli = NetNamespace.open(CLI);
+        srv = NetNamespace.open(SRV);
+        listener = srv.call(() -> TcpProbe.listen(ip("0.0.0.0"), PORT));
+        srv.call(() -> {
+            new FastPathRules(PORT).apply();
+            return null;
+        });
+        Files.writeString(Path.of("/tmp/trods-it-fast-counters.nft"), COUNTERS);
+        run("ip", "netns", "exec", SRV, "nft", "-f", "/tmp/trods-it-fast-counters.nft");
+        writer = srv.call(() -> NftLaneWriter.open(Duration.ofMinutes(1), 1024));
+    }
+
+    @AfterAll
+    static void deleteEverything() throws Exception {
+        try {
+            if (writer != null) {
+                writer.close();
+            }
+            if (listener >= 0) {
+                LibC.close(listener);
+            }
+            if (cli != null) {
+                cli.close();
+            }
+            if (srv != null) {
+                srv.close();
+            }
+            threads.shutdownNow();
+        } finally {
+            for (Process p : started) {
+                if (p.isAlive()) {
+                    p.destroyForcibly(); // by its PID
+                }
+            }
+            deleteNamespaces();
+            Files.deleteIfExists(Path.of("/tmp/trods-it-fast-counters.nft"));
+            assertThat(run("ip", "netns", "list")).doesNotContain(CLI, SRV);
+        }
+    }
+
+    @Test
+    void theKernelCapsTheLanesSegmentsAndLetsTheClientsPureAcksThrough() throws Exception {
+        Path capture = Files.createTempFile("trods-it-fast", ".pcap");
+        try (Socket client = cli.call(() -> {
+            Socket s = new Socket();
+            s.connect(new InetSocketAddress(SERVER_IP, PORT), 5000);
+            s.setSoTimeout(20_000);
+            return s;
+        }); RepairedConnection server = new RepairedConnection(srv.call(() -> TcpProbe.accept(listener)))) {
+            byte[] request = "GET /object HTTP/1.1\r\n\r\n".getBytes(US_ASCII);
+            client.getOutputStream().write(request);
+            byte[] got = new byte[request.length];
+            for (int n = 0; n < got.length; ) {
+                n += server.read(got, n, got.length - n);
+            }
+            int[] seqs = sequenceNumbers(server.fd()); // where the server stands: its next byte, the request's end
+            int sendSeq = seqs[0];
+            int requestEnd = seqs[1];
+
+            Process tcpdump = start("ip", "netns", "exec", CLI, "tcpdump", "-U", "--immediate-mode", "-n", "-s", "128", "-i", "veth0", "-w",
+                    capture.toString(), "tcp and src port " + PORT);
+            Thread.sleep(700); // tcpdump opens its socket
+            // The engine's lane for a 8 MiB response: all but its last 2 MiB, zero window included.
+            Lane lane = new Lane(ip32(CLIENT_IP), client.getLocalPort(), sendSeq, sendSeq + 6 * MIB, requestEnd - 1,
+                    sendSeq, sendSeq + 8 * MIB - 1);
+            writer.stream(lane);
+            writer.zeroWindow(lane);
+            await(() -> elements("caps").contains("expires") && elements("zero").contains("expires"), "the lane's elements");
+
+            Future<Long> read = threads.submit(() -> readPattern(client.getInputStream(), 8 * MIB));
+            for (int off = 0; off < 8 * MIB; off += 64 * 1024) {
+                server.write(pattern(off, 64 * 1024));
+            }
+            assertThat(read.get(20, TimeUnit.SECONDS)).as("every byte, in order").isEqualTo(8L * MIB);
+            Thread.sleep(300);
+            tcpdump.destroy();
+            tcpdump.waitFor(5, TimeUnit.SECONDS);
+
+            int inLane = 0;
+            int beyond = 0;
+            for (CapturedPacket packet : PcapReader.readIpv4(capture)) {
+                ByteBuffer b = ByteBuffer.wrap(packet.ip());
+                int ihl = (b.get(0) & 0x0F) * 4;
+                int payload = packet.wireLength() - ihl - (b.get(ihl + 12) >>> 4 & 0x0F) * 4;
+                int seq = b.getInt(ihl + 4);
+                if (payload == 0) {
+                    continue;
+                }
+                if (Integer.compareUnsigned(seq - sendSeq, 6 * MIB) <= 0) {
+                    inLane++;
+                    assertThat(b.getInt(ihl + 8)).as("ACK of a lane segment: the withheld byte").isEqualTo(requestEnd - 1);
+                    assertThat(b.getShort(ihl + 14)).as("window of a lane segment").isZero();
+                    assertThat(hasSack(b, ihl)).as("no SACK blocks on a lane segment").isFalse();
+                } else {
+                    beyond++;
+                    assertThat(b.getInt(ihl + 8)).as("ACK beyond the lane: the kernel's own").isEqualTo(requestEnd);
+                    assertThat(b.getShort(ihl + 14)).isNotZero();
+                }
+            }
+            assertThat(inLane).isGreaterThan(10);
+            assertThat(beyond).isPositive();
+            String counters = run("ip", "netns", "exec", SRV, "nft", "list", "table", "ip", "trods_it_count");
+            assertThat(markedPackets(counters, "dport")).as("pure ACKs let through: " + counters).isPositive();
+            assertThat(markedPackets(counters, "sport")).as("segments rewritten: " + counters).isPositive();
+
+            writer.end(lane);
+            await(() -> !elements("caps").contains("expires") && !elements("zero").contains("expires")
+                    && !elements("acks").contains("expires"), "no element left");
+            writer.end(lane); // a second removal: absent elements are no failure
+            Thread.sleep(300);
+            assertThat(writer.failures()).isZero();
+            assertThat(writer.lanesAdded()).isEqualTo(1);
+        } finally {
+            Files.deleteIfExists(capture);
+        }
+    }
+
+    @Test
+    void applyingTwiceKeepsOneTableAndRemovingLeavesNone() throws Exception {
+        FastPathRules rules = new FastPathRules(PORT);
+        srv.call(() -> {
+            rules.apply();
+            rules.apply();
+            return null;
+        });
+        String table = run("ip", "netns", "exec", SRV, "nft", "list", "table", "ip", FastPathRules.TABLE);
+        assertThat(table.split("meta mark set", -1)).as("each rule once").hasSize(4);
+        srv.call(() -> {
+            rules.remove();
+            rules.remove();
+            return null;
+        });
+        assertThat(run("ip", "netns", "exec", SRV, "nft", "list", "tables")).doesNotContain(FastPathRules.TABLE);
+        srv.call(() -> {
+            rules.apply(); // for the other test, whatever the order
+            return null;
+        });
+    }
+
+    /** The server socket's next sequence number to send and to receive, read in repair mode. */
+    static int[] sequenceNumbers(int fd) throws Exception {
+        TcpProbe.setInt(fd, LibC.SOL_TCP, LibC.TCP_REPAIR, LibC.TCP_REPAIR_ON);
+        TcpProbe.setInt(fd, LibC.SOL_TCP, LibC.TCP_REPAIR_QUEUE, LibC.TCP_SEND_QUEUE);
+        int send = TcpProbe.getInt(fd, LibC.SOL_TCP, LibC.TCP_QUEUE_SEQ);
+        TcpProbe.setInt(fd, LibC.SOL_TCP, LibC.TCP_REPAIR_QUEUE, LibC.TCP_RECV_QUEUE);
+        int receive = TcpProbe.getInt(fd, LibC.SOL_TCP, LibC.TCP_QUEUE_SEQ);
+        TcpProbe.setInt(fd, LibC.SOL_TCP, LibC.TCP_REPAIR, LibC.TCP_REPAIR_OFF_NO_WP);
+        return new int[] {send, receive};
+    }
+
+    static boolean hasSack(ByteBuffer b, int ihl) {
+        int end = ihl + (b.get(ihl + 12) >>> 4 & 0x0F) * 4;
+        for (int at = ihl + 20; at < end && at < b.limit(); ) {
+            int kind = b.get(at) & 0xFF;
+            if (kind == 0) {
+                return false;
+            }
+            if (kind == 1) {
+                at++;
+                continue;
+            }
+            if (kind == 5) {
+                return true;
+            }
+            at += Math.max(2, b.get(at + 1) & 0xFF);
+        }
+        return false;
+    }
+
+    /** The packets of the counter rule whose port match is {@code dport} (in) or {@code sport} (out). */
+    static long markedPackets(String table, String port) {
+        for (String line : table.split("\n")) {
+            if (line.contains(port + " 8080") && line.contains("counter packets")) {
+                return Long.parseLong(line.replaceAll(".*counter packets (\\d+).*", "$1"));
+            }
+        }
+        throw new AssertionError("no counter for " + port + " in " + table);
+    }
+
+    /** A set's (or the caps map's) listing; its elements show when they expire. */
+    static String elements(String set) {
+        try {
+            return run("ip", "netns", "exec", SRV, "nft", "list", set.equals(FastPathRules.CAPS) ? "map" : "set", "ip",
+                    FastPathRules.TABLE, set);
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    static void await(BooleanSupplier done, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting for " + what);
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    static long readPattern(InputStream in, int length) throws Exception {
+        byte[] buf = new byte[64 * 1024];
+        long pos = 0;
+        while (pos < length) {
+            int n = in.read(buf, 0, (int) Math.min(buf.length, length - pos));
+            if (n < 0) {
+                throw new AssertionError("end of stream at " + pos);
+            }
+            for (int i = 0; i < n; i++) {
+                if (buf[i] != at(pos + i)) {
+                    throw new AssertionError("wrong byte at " + (pos + i));
+                }
+            }
+            pos += n;
+        }
+        return pos;
+    }
+
+    static byte[] pattern(long from, int length) {
+        byte[] b = new byte[length];
+        for (int i = 0; i < length; i++) {
+            b[i] = at(from + i);
+        }
+        return b;
+    }
+
+    static byte at(long offset) {
+        return (byte) ((offset * 0x9E3779B97F4A7C15L) >>> 56);
+    }
+
+    static int ip32(Inet4Address address) {
+        return ByteBuffer.wrap(address.getAddress()).getInt();
+    }
+
+    static Process start(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        started.add(p);
+        return p;
+    }
+
+    static void deleteNamespaces() throws Exception {
+        for (String ns : run("ip", "netns", "list").split("\n")) {
+            String name = ns.split(" ")[0];
+            if (name.equals(CLI) || name.equals(SRV)) {
+                run("ip", "netns", "delete", name);
+            }
+        }
+    }
+
+    static String run(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        started.add(p);
+        if (!p.waitFor(10, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError("timed out: " + String.join(" ", command));
+        }
+        String output = new String(p.getInputStream().readAllBytes(), US_ASCII);
+        if (p.exitValue() != 0) {
+            throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": " + output);
+        }
+        return output;
+    }
+}
