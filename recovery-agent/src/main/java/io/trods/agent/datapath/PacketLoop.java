@@ -12,7 +12,10 @@ import io.trods.agent.packet.TcpSegment;
 import io.trods.agent.pcap.PacketDump;
 import io.trods.agent.recovery.Recoverer;
 import io.trods.agent.engine.TrackedFlow;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -48,6 +51,12 @@ public final class PacketLoop implements Runnable {
     private volatile boolean running = true;
     /** Work other threads need done on this one (the flow table is not shared), run between packets. */
     private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
+    /** Segments waiting for a save, by the engine's hold token, in the order they came. */
+    private final Map<Long, List<Held>> held = new HashMap<>();
+
+    /** A copy of a held segment and what its verdict needs. */
+    private record Held(int queue, int packetId, byte[] packet, boolean checksumNotReady, int skbInfo) {
+    }
 
     /** @param dump where to copy every queued packet (debugging), null for none */
     public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer,
@@ -146,24 +155,91 @@ public final class PacketLoop implements Runnable {
             log.error("fault on a packet of queue {}; accepting it unchanged", packet.queue, e);
             verdict = FlowEngine.PASS;
         }
-        if (verdict == FlowEngine.PASS_REWRITTEN && packet.checksumNotReady()
-                && (packet.skbInfo & Nfqueue.SKB_GSO) == 0) {
+        if (verdict == FlowEngine.HOLD) {
+            hold(new Held(packet.queue, packet.packetId,
+                    java.util.Arrays.copyOfRange(in.array(), packet.payloadOffset, packet.payloadOffset + packet.payloadLength),
+                    packet.checksumNotReady(), packet.skbInfo));
+            return;
+        }
+        answer(verdict, packet.queue, packet.packetId, in.array(), packet.payloadOffset, packet.payloadLength,
+                packet.checksumNotReady(), packet.skbInfo);
+    }
+
+    /**
+     * Keeps a segment the engine holds for a save, unanswered (the kernel keeps the packet); the
+     * first of a save also has the save's completion call {@link #release} on this thread, woken
+     * up at once through the queue socket.
+     */
+    private void hold(Held segment) {
+        long token = engine.heldUnder();
+        List<Held> waiting = held.get(token);
+        if (waiting == null) {
+            waiting = new ArrayList<>(2);
+            held.put(token, waiting);
+            CompletableFuture<Void> save = engine.pendingSave(token);
+            if (save == null) {
+                chores.add(() -> release(token));
+            } else {
+                save.whenComplete((done, failure) -> {
+                    chores.add(() -> release(token));
+                    socket.wakeUp();
+                });
+            }
+        }
+        waiting.add(segment);
+    }
+
+    /** A save has settled: the engine learns how, then decides on the held segments, in order. */
+    private void release(long token) {
+        engine.saveSettled(token);
+        List<Held> waiting = held.remove(token);
+        if (waiting == null) {
+            return;
+        }
+        for (Held h : waiting) {
+            int verdict = FlowEngine.PASS;
+            try {
+                if (segment.wrap(h.packet(), 0, h.packet().length)) {
+                    verdict = engine.onServerSegment(segment, h.checksumNotReady());
+                }
+            } catch (RuntimeException e) {
+                faults.incrementAndGet();
+                log.error("fault on a held packet; accepting it unchanged", e);
+                verdict = FlowEngine.PASS;
+            }
+            try {
+                if (verdict == FlowEngine.HOLD) {
+                    hold(h); // held again, behind another save of its connection
+                } else {
+                    answer(verdict, h.queue(), h.packetId(), h.packet(), 0, h.packet().length, h.checksumNotReady(),
+                            h.skbInfo());
+                }
+            } catch (KernelCallException e) {
+                faults.incrementAndGet();
+                log.warn("verdict of a held packet failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    private void answer(int verdict, int queue, int packetId, byte[] bytes, int offset, int length,
+            boolean checksumNotReady, int skbInfo) throws KernelCallException {
+        if (verdict == FlowEngine.PASS_REWRITTEN && checksumNotReady && (skbInfo & Nfqueue.SKB_GSO) == 0) {
             segment.finishChecksum();
         }
         if (dump != null && verdict == FlowEngine.PASS_REWRITTEN) {
-            dumpPacket(); // and as it leaves: the pair shows what the engine changed
+            dump.record(bytes, offset, length); // and as it leaves: the pair shows what the engine changed
         }
         out.clear();
         switch (verdict) {
-            case FlowEngine.PASS_REWRITTEN -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_ACCEPT, -1,
-                    in.array(), packet.payloadOffset, packet.payloadLength);
+            case FlowEngine.PASS_REWRITTEN -> Nfqueue.verdict(out, queue, packetId, Nfqueue.NF_ACCEPT, -1,
+                    bytes, offset, length);
             // Marked and sent through the chain again, whose first rule copies the mark to the
             // connection: the rest of it skips the queues (this kernel cannot set conntrack marks
             // from a verdict: no CONFIG_NETFILTER_NETLINK_GLUE_CT).
-            case FlowEngine.PASS_AND_FORGET -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_REPEAT,
+            case FlowEngine.PASS_AND_FORGET -> Nfqueue.verdict(out, queue, packetId, Nfqueue.NF_REPEAT,
                     InterceptionRules.FORGOTTEN_MARK);
-            case -1 -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_DROP, -1);
-            default -> Nfqueue.verdict(out, packet.queue, packet.packetId, Nfqueue.NF_ACCEPT, -1);
+            case -1 -> Nfqueue.verdict(out, queue, packetId, Nfqueue.NF_DROP, -1);
+            default -> Nfqueue.verdict(out, queue, packetId, Nfqueue.NF_ACCEPT, -1);
         }
         socket.send(out);
     }

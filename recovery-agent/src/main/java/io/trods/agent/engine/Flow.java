@@ -14,6 +14,11 @@ final class Flow {
         AWAIT_REQUEST,
         /** The request is complete; its response has not started; still nothing acknowledged. */
         AWAIT_RESPONSE,
+        /**
+         * The response's first segment is here and its record on the way to the store: the
+         * server's segments wait (held in their queue) until the record is durable.
+         */
+        SAVING,
         /** The response is protected: saved, and the request's last byte withheld. */
         STREAMING,
         /** The client has the whole response; nothing withheld until the next request. */
@@ -63,6 +68,13 @@ final class Flow {
     boolean laneZeroesWindow;
     /** The lane taken out by the idle sweep, to be put back when the flow shows life. */
     FastPath.Lane parkedLane;
+    /** While SAVING: the save, the hold's token, and what the response's record says. */
+    java.util.concurrent.CompletableFuture<Void> pendingSave;
+    long saveToken;
+    long saveStartNanos;
+    int pendingObjectIsn;
+    long pendingBodyLength;
+    long pendingResponseLength;
     /** Recreated on this server after a failure: its client may acknowledge bytes not sent here. */
     boolean recovered;
 

@@ -20,6 +20,8 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.function.LongSupplier;
 
 /**
@@ -75,6 +77,12 @@ public final class FlowEngine {
     public static final int PASS_REWRITTEN = 1;
     /** Accept it and stop queueing this connection: nothing more to do for it in user space. */
     public static final int PASS_AND_FORGET = 2;
+    /**
+     * Keep the segment, unanswered and unchanged, until the save it waits for has settled (see
+     * {@link #heldUnder()}); then give it to {@link #onServerSegment} again. The segment is the
+     * response's first, or a later one of the same connection, which must not overtake it.
+     */
+    public static final int HOLD = 3;
 
     private final Map<Long, Flow> flows = new HashMap<>();
     private final FlowStore store;
@@ -89,6 +97,10 @@ public final class FlowEngine {
     private final RecordKeeper keeper;
     private final byte[] release = new byte[64];
     private final FastPath fastPath;
+    /** Saves under way, by hold token: the flows whose server segments are held. */
+    private final Map<Long, Flow> saving = new HashMap<>();
+    private long lastToken;
+    private long heldUnder;
 
     public FlowEngine(FlowStore store, String serverId, int maxFlows, LongSupplier nanoClock, LongSupplier wallClock,
             EngineListener listener) {
@@ -197,7 +209,7 @@ public final class FlowEngine {
                 yield collectRequest(flow, seg);
             }
             case AWAIT_REQUEST -> collectRequest(flow, seg);
-            case AWAIT_RESPONSE, STREAMING -> {
+            case AWAIT_RESPONSE, SAVING, STREAMING -> {
                 if (SeqNum.after(seg.seqEnd(), flow.requestEnd())) {
                     yield forget(flow, Unprotected.PIPELINED); // another request before this response ended
                 }
@@ -288,6 +300,10 @@ public final class FlowEngine {
             return PASS_AND_FORGET;
         }
         flow.lastSeenNanos = nanoClock.getAsLong();
+        if (flow.phase == Flow.Phase.SAVING) {
+            heldUnder = flow.saveToken; // in order behind the response's first segment, whatever it is
+            return HOLD;
+        }
         if (seg.has(TcpSegment.RST)) {
             return close(flow);
         }
@@ -296,7 +312,7 @@ public final class FlowEngine {
         }
         if (flow.phase == Flow.Phase.AWAIT_RESPONSE && seg.payloadLength() > 0 && seg.seq() == flow.responseStart) {
             int verdict = responseStarts(flow, seg);
-            if (verdict == PASS_AND_FORGET) {
+            if (verdict == PASS_AND_FORGET || verdict == HOLD) {
                 return verdict;
             }
         }
@@ -367,21 +383,74 @@ public final class FlowEngine {
                 flow.serverWindowScale, flow.sackPermitted, flow.timestamps, flow.requestStart,
                 Arrays.copyOf(flow.request, flow.requestLength), flow.responseStart, responseHead,
                 wallClock.getAsLong());
-        long start = nanoClock.getAsLong();
+        flow.saveStartNanos = nanoClock.getAsLong();
+        flow.pendingObjectIsn = record.objectIsn();
+        flow.pendingBodyLength = verdict.last() - verdict.first() + 1;
+        flow.pendingResponseLength = head.length() + flow.pendingBodyLength;
+        // Write-ahead: this segment leaves only after the record is durable. A store that answers
+        // at once (tests, or a failure known at once) settles here; otherwise the segment is held.
+        CompletableFuture<Void> save = store.saveAsync(record);
+        if (save.isDone()) {
+            return settle(flow, save) ? PASS : PASS_AND_FORGET;
+        }
+        flow.phase = Flow.Phase.SAVING;
+        flow.pendingSave = save;
+        flow.saveToken = ++lastToken;
+        saving.put(flow.saveToken, flow);
+        heldUnder = flow.saveToken;
+        return HOLD;
+    }
+
+    /** The token of the save the last {@link #HOLD} waits for. */
+    public long heldUnder() {
+        return heldUnder;
+    }
+
+    /** The save a hold token waits for; null once settled. */
+    public CompletableFuture<Void> pendingSave(long token) {
+        Flow flow = saving.get(token);
+        return flow == null ? null : flow.pendingSave;
+    }
+
+    /**
+     * The save of a hold token has completed: the flow streams protected, or is let go
+     * unprotected. Call before giving the held segments back to {@link #onServerSegment}. A flow
+     * that ended while its record was being saved gets the record removed again.
+     */
+    public void saveSettled(long token) {
+        Flow flow = saving.remove(token);
+        if (flow == null) {
+            return;
+        }
+        CompletableFuture<Void> save = flow.pendingSave;
+        flow.pendingSave = null;
+        if (flows.get(flow.key.packed()) != flow || flow.phase != Flow.Phase.SAVING) {
+            if (!save.isCompletedExceptionally()) {
+                keeper.delete(flow.key, serverId);
+            }
+            return;
+        }
+        settle(flow, save);
+    }
+
+    /** Applies a completed save: protected and streaming, or forgotten; returns which. */
+    private boolean settle(Flow flow, CompletableFuture<Void> save) {
         try {
-            store.save(record); // write-ahead: this segment leaves only after the record is durable
-        } catch (StoreUnavailableException e) {
-            listener.saveFailed(flow.key, e);
-            return forget(flow, Unprotected.STORE_UNAVAILABLE);
+            save.join();
+        } catch (CompletionException | java.util.concurrent.CancellationException e) {
+            Throwable cause = e.getCause() instanceof StoreUnavailableException ? e.getCause() : e;
+            listener.saveFailed(flow.key, cause instanceof RuntimeException r ? r
+                    : new StoreUnavailableException("save failed: " + cause, cause));
+            forget(flow, Unprotected.STORE_UNAVAILABLE);
+            return false;
         }
         flow.saved = true;
-        long bodyLength = verdict.last() - verdict.first() + 1;
-        flow.bodyEnd = record.objectIsn() + (int) bodyLength;
+        flow.bodyEnd = flow.pendingObjectIsn + (int) flow.pendingBodyLength;
         flow.phase = Flow.Phase.STREAMING;
         flow.streamingSinceNanos = nanoClock.getAsLong();
-        listener.responseProtected(flow.key, flow.streamingSinceNanos - start);
-        openLane(flow, head.length() + bodyLength);
-        return PASS;
+        listener.responseProtected(flow.key, flow.streamingSinceNanos - flow.saveStartNanos);
+        openLane(flow, flow.pendingResponseLength);
+        return true;
     }
 
     /**
@@ -420,6 +489,7 @@ public final class FlowEngine {
             fastPath.zeroWindow(flow.lane);
         }
     }
+
 
     /** Keeps the server's acknowledgement at or below what the phase allows. */
     private int cap(Flow flow, TcpSegment seg, boolean checksumPartial) {

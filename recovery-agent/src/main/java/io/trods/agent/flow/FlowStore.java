@@ -15,6 +15,20 @@ public interface FlowStore {
     void save(FlowRecord record);
 
     /**
+     * Saves like {@link #save} without blocking the caller: the future completes when the record
+     * is durable, or exceptionally (with a {@link StoreUnavailableException}) when it cannot be.
+     * The default saves at once and returns a completed future; the Redis store really pipelines.
+     */
+    default java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record) {
+        try {
+            save(record);
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        } catch (StoreUnavailableException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /**
      * Saves a record only if the flow has none yet: the handshake record, saved in the background,
      * must never overwrite the response's record if it lands later.
      */

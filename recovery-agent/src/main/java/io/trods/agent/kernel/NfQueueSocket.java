@@ -28,6 +28,9 @@ public final class NfQueueSocket implements Closeable {
     private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
     private final long outAddress = Pointer.nativeValue(Native.getDirectBufferPointer(out));
     private final NetlinkBuffer control = new NetlinkBuffer(256);
+    private final NetlinkBuffer wakeMessage = new NetlinkBuffer(64);
+    private final ByteBuffer wake = ByteBuffer.allocateDirect(64);
+    private final long wakeAddress = Pointer.nativeValue(Native.getDirectBufferPointer(wake));
     private final QueuedPacket reply = new QueuedPacket();
     private long droppedReports;
     private boolean closed;
@@ -131,6 +134,21 @@ public final class NfQueueSocket implements Closeable {
         if (n < 0) {
             throw KernelCallException.last("send(nfqueue)");
         }
+    }
+
+    /**
+     * Wakes the thread blocked in {@link #receive} up at once, from any thread: the kernel answers
+     * an empty configuration message with an acknowledgement, which {@code receive} returns.
+     * Best effort: a failure only means the wait lasts until the next packet or the timeout.
+     */
+    public synchronized void wakeUp() {
+        if (closed) {
+            return;
+        }
+        Nfqueue.ping(wakeMessage.clear(), queues[0]);
+        wake.clear();
+        wake.put(wakeMessage.array(), 0, wakeMessage.length());
+        LibC.send(fd, wakeAddress, wakeMessage.length(), 0);
     }
 
     public long droppedReports() {

@@ -63,6 +63,14 @@ public final class Nfqueue {
         out.end();
     }
 
+    /**
+     * A configuration message that changes nothing and asks for an acknowledgement: sent by
+     * another thread, the kernel's answer wakes the queue's thread up from its receive.
+     */
+    public static void ping(NetlinkBuffer out, int queue) {
+        out.beginNfMessage(MSG_CONFIG, NetlinkBuffer.NLM_F_REQUEST | NetlinkBuffer.NLM_F_ACK, 0, AF_UNSPEC, queue).end();
+    }
+
     /** Copy whole packets (up to {@code copyRange} bytes), queue length and flags in one message. */
     public static void configure(NetlinkBuffer out, int seq, int queue, int copyRange, int maxLength, int flags) {
         out.beginNfMessage(MSG_CONFIG, NetlinkBuffer.NLM_F_REQUEST | NetlinkBuffer.NLM_F_ACK, seq, AF_UNSPEC, queue);

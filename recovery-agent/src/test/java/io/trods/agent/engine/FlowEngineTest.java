@@ -265,6 +265,69 @@ class FlowEngineTest {
         assertThat(client(requestEnd() - 1, sentEnd - 5, TcpSegment.ACK, NO_OPTIONS)).isEqualTo(PASS);
     }
 
+    // --- a save that takes its time -------------------------------------------------------------------
+
+    @Test
+    void aSlowSaveHoldsTheServersSegmentsUntilTheRecordIsDurable() {
+        handshake();
+        store.slowSave = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Void> redis = store.slowSave;
+
+        assertThat(requestAndResponseStart(HEAD)).isEqualTo(FlowEngine.HOLD);
+        long token = engine.heldUnder();
+        assertThat(seg.ack()).as("a held segment is left as it is").isEqualTo(requestEnd());
+        assertThat(server(SERVER_ISN + 1 + HEAD.length() + 5, requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[100]))
+                .as("a later segment waits behind it").isEqualTo(FlowEngine.HOLD);
+        assertThat(engine.heldUnder()).isEqualTo(token);
+        assertThat(engine.pendingSave(token)).isNotDone();
+        assertThat(events).isEmpty();
+
+        redis.complete(null);
+        engine.saveSettled(token);
+
+        assertThat(events).containsExactly("protected");
+        assertThat(store.records).containsKey(new FlowKey(CLIENT, clientPort, 80));
+        assertThat(server(SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD + "body!")))
+                .isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).as("released capped, the response protected").isEqualTo(requestEnd() - 1);
+        assertThat(engine.pendingSave(token)).isNull();
+    }
+
+    @Test
+    void aFailedSlowSaveLetsTheHeldSegmentsGoUnprotected() {
+        handshake();
+        store.slowSave = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Void> redis = store.slowSave;
+        assertThat(requestAndResponseStart(HEAD)).isEqualTo(FlowEngine.HOLD);
+        long token = engine.heldUnder();
+
+        redis.completeExceptionally(new io.trods.agent.flow.StoreUnavailableException("Redis: timed out", null));
+        engine.saveSettled(token);
+
+        assertThat(events).containsExactly("unprotected " + EngineListener.Unprotected.STORE_UNAVAILABLE);
+        assertThat(server(SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD + "body!")))
+                .isEqualTo(PASS_AND_FORGET);
+        assertThat(engine.trackedFlows()).isZero();
+    }
+
+    @Test
+    void aRecordSavedAfterItsConnectionEndedIsRemovedAgain() {
+        handshake();
+        store.slowSave = new java.util.concurrent.CompletableFuture<>();
+        java.util.concurrent.CompletableFuture<Void> redis = store.slowSave;
+        assertThat(requestAndResponseStart(HEAD)).isEqualTo(FlowEngine.HOLD);
+        long token = engine.heldUnder();
+        assertThat(client(requestEnd(), SERVER_ISN + 1, TcpSegment.ACK | TcpSegment.RST, NO_OPTIONS))
+                .isEqualTo(PASS_AND_FORGET);
+
+        redis.complete(null);
+        assertThat(store.records).as("saved late").isNotEmpty();
+        engine.saveSettled(token);
+
+        assertThat(store.records).as("and removed").isEmpty();
+        assertThat(events).isEmpty();
+    }
+
     static final RecordKeeper NO_KEEPER = new RecordKeeper() {
         @Override
         public void saveHandshake(FlowRecord record) {

@@ -15,6 +15,21 @@ public final class InMemoryFlowStore implements FlowStore {
     public final Map<String, Set<FlowKey>> index = new HashMap<>();
     public final List<String> log = new ArrayList<>();
     public boolean down;
+    /**
+     * When set, the next {@link #saveAsync} returns a future that completes only with this one
+     * (a slow Redis), and the record is saved then, unless it failed.
+     */
+    public java.util.concurrent.CompletableFuture<Void> slowSave;
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record) {
+        java.util.concurrent.CompletableFuture<Void> slow = slowSave;
+        if (slow == null) {
+            return FlowStore.super.saveAsync(record);
+        }
+        slowSave = null;
+        return slow.thenRun(() -> save(record));
+    }
 
     private void check(String what) {
         log.add(what);

@@ -128,6 +128,32 @@ class RedisFlowStoreIT {
         assertThat(shortLived.flowsOf("server9")).isEmpty();
     }
 
+    /** Many saves in flight at once, each future completing only once its record is readable. */
+    @Test
+    void asynchronousSavesAreDurableWhenTheirFuturesComplete() throws Exception {
+        List<java.util.concurrent.CompletableFuture<Void>> saves = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            saves.add(store.saveAsync(record(41000 + i, "server1")));
+        }
+        for (int i = 0; i < saves.size(); i++) {
+            saves.get(i).get(5, TimeUnit.SECONDS);
+            assertThat(store.find(new FlowKey(0xC6120002, 41000 + i, 80))).isPresent();
+        }
+        assertThat(store.flowsOf("server1")).hasSize(200);
+    }
+
+    @Test
+    void anAsynchronousSaveFailsTypedWithinItsTimeoutWhenRedisIsGone() throws Exception {
+        RedisFlowStore quick = new RedisFlowStore(connections, Duration.ofSeconds(30), Duration.ofMillis(200));
+        quick.saveAsync(record(41500, "server1")).get(5, TimeUnit.SECONDS); // connected
+        redis.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+
+        long start = System.nanoTime();
+        java.util.concurrent.CompletableFuture<Void> save = quick.saveAsync(record(41501, "server1"));
+        assertThatThrownBy(() -> save.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreUnavailableException.class);
+        assertThat((System.nanoTime() - start) / 1_000_000).as("ms to fail").isLessThan(2_000);
+    }
+
     @Test
     void anOutageIsReportedFastAndTypedThenHeals() throws Exception {
         redis.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
