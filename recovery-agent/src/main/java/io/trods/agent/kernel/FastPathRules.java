@@ -121,21 +121,7 @@ public final class FastPathRules {
 
     /** Runs nft; null on success, else its output. */
     private static String nft(List<String> command, String stdin) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (stdin != null) {
-            process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        process.getOutputStream().close();
-        try {
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(command + " did not finish");
-            }
-            return process.exitValue() == 0 ? null : output.strip() + " (exit " + process.exitValue() + ")";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
+        Commands.Result result = Commands.run(command, stdin);
+        return result.exit() == 0 ? null : result.output() + " (exit " + result.exit() + ")";
     }
 }

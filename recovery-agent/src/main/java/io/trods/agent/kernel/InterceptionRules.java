@@ -119,24 +119,10 @@ public final class InterceptionRules {
     }
 
     private static int run(List<String> command, String stdin, boolean mustSucceed) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (stdin != null) {
-            process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+        Commands.Result result = Commands.run(command, stdin);
+        if (mustSucceed && result.exit() != 0) {
+            throw new IOException(String.join(" ", command) + ": " + result.output());
         }
-        process.getOutputStream().close();
-        try {
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly();
-                throw new IOException(command + " did not finish");
-            }
-            if (mustSucceed && process.exitValue() != 0) {
-                throw new IOException(String.join(" ", command) + ": " + output.strip());
-            }
-            return process.exitValue();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
+        return result.exit();
     }
 }

@@ -4,6 +4,7 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.trods.agent.engine.FastPath;
 import io.trods.agent.netlink.NetlinkBuffer;
+import io.trods.agent.netlink.NetlinkException;
 import io.trods.agent.netlink.NftSetElements;
 import java.io.Closeable;
 import java.nio.ByteBuffer;
@@ -212,15 +213,10 @@ public final class NftLaneWriter implements FastPath, Closeable {
         }
     }
 
-    /** A range that wraps past 2^32 is two elements: the sets' intervals cannot wrap. */
+    /** One interval of one set; the codec makes two elements of a range that wraps past 2^32. */
     private static void range(List<Element> into, boolean add, String set, Lane lane, int first, int last,
             boolean hasValue, int value) {
-        if (Integer.compareUnsigned(first, last) <= 0) {
-            into.add(new Element(add, set, lane.clientAddress(), lane.clientPort(), first, last, hasValue, value));
-        } else {
-            into.add(new Element(add, set, lane.clientAddress(), lane.clientPort(), first, -1, hasValue, value));
-            into.add(new Element(add, set, lane.clientAddress(), lane.clientPort(), 0, last, hasValue, value));
-        }
+        into.add(new Element(add, set, lane.clientAddress(), lane.clientPort(), first, last, hasValue, value));
     }
 
     /**
@@ -261,27 +257,39 @@ public final class NftLaneWriter implements FastPath, Closeable {
             }
             in.clear();
             in.get(replies.array(), 0, (int) n);
-            for (int at = 0; at + NetlinkBuffer.NLMSG_HDRLEN <= n; ) {
-                int length = replies.u32Host(at);
-                int type = replies.u16Host(at + 4);
-                int replySeq = replies.u32Host(at + 8);
-                if (length < NetlinkBuffer.NLMSG_HDRLEN) {
-                    break;
-                }
-                if (type == NetlinkBuffer.NLMSG_ERROR && replySeq > firstSeq && replySeq < seq) {
-                    awaited--;
-                    int error = -replies.u32Host(at + NetlinkBuffer.NLMSG_HDRLEN);
-                    if (error != 0 && !(absentIsDone && error == ENOENT && !elements.get(0).add())) {
-                        ok = false;
-                        if (absentIsDone) {
-                            log.debug("fast path: the kernel refused {}: errno {}", elements.get(0), error);
-                        }
-                    }
-                }
-                at += NetlinkBuffer.align(length);
+            Answers answers = new Answers(firstSeq, seq, absentIsDone && !elements.get(0).add());
+            try {
+                NftSetElements.parseAcks(replies, (int) n, answers);
+            } catch (NetlinkException e) {
+                throw new KernelCallException("nf_tables answer: " + e.getMessage(), 0);
             }
+            awaited -= answers.count;
+            ok &= !answers.refused;
         }
         return ok;
+    }
+
+    /** The kernel's answers to the element messages of one batch (sequence numbers after firstSeq, before end). */
+    private static final class Answers implements NftSetElements.AckSink {
+        private final int firstSeq;
+        private final int end;
+        private final boolean absentIsDone;
+        int count;
+        boolean refused;
+
+        Answers(int firstSeq, int end, boolean absentIsDone) {
+            this.firstSeq = firstSeq;
+            this.end = end;
+            this.absentIsDone = absentIsDone;
+        }
+
+        @Override
+        public void ack(int seq, int errno) {
+            if (seq > firstSeq && seq < end) {
+                count++;
+                refused |= errno != 0 && !(absentIsDone && errno == ENOENT);
+            }
+        }
     }
 
     /** Stops the writer (what is still queued is dropped: the table goes with the agent) and closes. */
