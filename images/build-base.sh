@@ -20,7 +20,7 @@ RECIPE=1
 # What each component execs or dlopens at run time (besides libc, which JNA maps for the agent).
 COMMON=(openjdk-17-jre-headless)
 case "$COMPONENT" in
-  recovery-agent) EXTRA=(iptables) ;;                              # iptables, iptables-restore: NFQUEUE rules
+  recovery-agent) EXTRA=(iptables nftables) ;;                     # iptables, iptables-restore: NFQUEUE rules; nft: fast path
   lb-plugin) EXTRA=(nftables conntrack ipvsadm procps kmod) ;;     # nft, conntrack; ipvsadm, sysctl, modprobe (IPVS driver)
   liveness-monitor) EXTRA=() ;;                                    # probes and ZooKeeper: Java only
   *) echo "build-base: unknown component '$COMPONENT'" >&2; exit 2 ;;

@@ -79,7 +79,7 @@ class ComponentImagesIT {
     @Test
     void theBasesHoldWhatTheComponentsExec() throws Exception {
         Map<String, List<String>> tools = Map.of(
-                "recovery-agent", List.of("java", "iptables", "iptables-restore"),
+                "recovery-agent", List.of("java", "iptables", "iptables-restore", "nft"),
                 "lb-plugin", List.of("java", "nft", "conntrack", "ipvsadm", "sysctl", "modprobe"),
                 "liveness-monitor", List.of("java"));
         for (Map.Entry<String, List<String>> e : tools.entrySet()) {
