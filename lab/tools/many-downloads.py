@@ -10,10 +10,13 @@ Run in the lab's client namespace (./trods lab exec client -- python3 many-downl
   4. writes WORK/result, one JSON object: ok, failed (with reasons), by server.
 A connection is ok when all its bytes match and it delivered HOLD + MORE body bytes in time.
 """
-import json, os, selectors, socket, sys, time
+import fcntl, json, os, selectors, socket, struct, sys, termios, time
 
 vip, path, file_path, work = sys.argv[1:5]
 n, hold, more, deadline_s = (int(a) for a in sys.argv[5:9])
+# The receive buffer (SO_RCVBUF; the kernel doubles it): smaller than MORE, so that no download
+# can pass on what its socket already held when the server crashed.
+rcvbuf = int(sys.argv[9]) if len(sys.argv) > 9 else 1 << 20
 obj = open(file_path, "rb")
 size = os.fstat(obj.fileno()).st_size
 
@@ -23,7 +26,7 @@ class Download:
         self.i, self.head, self.body, self.server, self.error = i, b"", 0, "?", None
         self.sock = socket.socket()
         # A small receive buffer: a thousand held downloads must not pin gigabytes in the kernel (but big enough that one loss does not fill it with out-of-order data: a zero window then blocks the retransmission of the hole).
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.setblocking(False)
         self.sock.connect_ex((vip, 80))
         self.out = ("GET %s HTTP/1.1\r\nHost: %s\r\n\r\n" % (path, vip)).encode()
@@ -79,8 +82,12 @@ def pump(downloads, target, deadline):
     sel.close()
 
 
+opened = time.monotonic()
 downloads = [Download(i) for i in range(n)]
 pump(downloads, hold, time.monotonic() + deadline_s)
+# How long the first phase took: nginx gives up on a connection whose send buffer does not drain
+# for 60 s (send_timeout), so the first downloads to be held must not wait that long for the last.
+held_after = round(time.monotonic() - opened, 3)
 by_server = {}
 for d in downloads:
     by_server[d.server] = by_server.get(d.server, 0) + 1
@@ -89,12 +96,23 @@ with open(work + "/ready.tmp", "w") as f:
 os.rename(work + "/ready.tmp", work + "/ready")
 while not os.path.exists(work + "/go"):
     time.sleep(0.05)
+# What each connection already holds in its receive queue: a download whose queue covers the rest
+# of its target does not need any server (nor a recovery) to pass.
+def queued(d):
+    try:
+        return struct.unpack("i", fcntl.ioctl(d.sock.fileno(), termios.FIONREAD, b"\0\0\0\0"))[0]
+    except OSError:
+        return 0
+covered = {}
+for d in downloads:
+    if d.error is None and d.body + queued(d) >= min(size, hold + more):
+        covered[d.server] = covered.get(d.server, 0) + 1
 started = time.monotonic()
 pump(downloads, min(size, hold + more), started + deadline_s)
 failed = [d for d in downloads if d.error is not None or d.body < min(size, hold + more)]
 result = {
-    "downloads": n, "ok": n - len(failed), "seconds": round(time.monotonic() - started, 3),
-    "byServer": by_server,
+    "downloads": n, "ok": n - len(failed), "heldAfter": held_after, "seconds": round(time.monotonic() - started, 3),
+    "byServer": by_server, "coveredByBuffer": covered,
     "okByServer": {s: sum(1 for d in downloads if d.server == s and d not in failed) for s in by_server},
     "failed": [{"i": d.i, "server": d.server, "body": d.body, "error": d.error or "too slow"} for d in failed[:20]],
 }

@@ -22,6 +22,8 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -52,6 +54,15 @@ public final class AgentRuntime implements SmartLifecycle {
     private RawSocket raw;
     private PacketDump dump;
     private ExecutorService workers;
+    /** Where a failed server's clients are prompted again when no survivor has taken them over yet. */
+    private ScheduledExecutorService promptFollowUps;
+    /**
+     * Prompted again 1 s after the prompt, up to 3 more times a second apart: a recovery normally
+     * follows its prompt within a few hundred milliseconds, a lost prompt otherwise costs the
+     * client's backed-off timer (tens of seconds late in a failure).
+     */
+    private static final long PROMPT_FOLLOW_UP_MILLIS = 1000;
+    private static final int PROMPT_FOLLOW_UP_ROUNDS = 3;
     /**
      * Handshake saves and record removals, in order, off the packet thread. When it falls behind,
      * work is dropped: a handshake record is an optimisation, and records expire anyway.
@@ -106,8 +117,14 @@ public final class AgentRuntime implements SmartLifecycle {
             recoverer = new Recoverer(store, engine, properties.serverId(), workers, splicer, metrics,
                     System::nanoTime, properties.lookupsPerSecond(), properties.missMemory().toMillis());
             if (properties.virtualAddressBits() != 0) {
+                promptFollowUps = Executors.newSingleThreadScheduledExecutor(r -> {
+                    Thread t = new Thread(r, "trods-prompt-follow-ups");
+                    t.setDaemon(true);
+                    return t;
+                });
                 prompter = new Prompter(store, raw, properties.virtualAddressBits(), properties.virtualPort(),
-                        properties.promptsPerSecond(), metrics);
+                        properties.promptsPerSecond(), metrics, promptFollowUps, PROMPT_FOLLOW_UP_MILLIS,
+                        PROMPT_FOLLOW_UP_ROUNDS);
             }
             socket = NfQueueSocket.open(new int[] {properties.normalQueue(), properties.recoveryQueue()}, 8192,
                     Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_GSO, 200);
@@ -270,6 +287,10 @@ public final class AgentRuntime implements SmartLifecycle {
         }
         if (workers != null) {
             workers.shutdownNow();
+        }
+        if (promptFollowUps != null) {
+            promptFollowUps.shutdownNow();
+            promptFollowUps = null;
         }
         if (raw != null) {
             raw.close();

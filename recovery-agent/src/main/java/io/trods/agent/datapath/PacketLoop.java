@@ -34,6 +34,8 @@ public final class PacketLoop implements Runnable {
 
     private static final Logger log = LoggerFactory.getLogger(PacketLoop.class);
     private static final int NF_INET_LOCAL_OUT = 3;
+    /** This loop's verdict for a packet the recoverer holds (not one of the engine's). */
+    private static final int LOOKUP_HOLD = -2;
 
     private final NfQueueSocket socket;
     private final int recoveryQueue;
@@ -53,6 +55,13 @@ public final class PacketLoop implements Runnable {
     private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
     /** Segments waiting for a save, by the engine's hold token, in the order they came. */
     private final Map<Long, List<Held>> held = new HashMap<>();
+    /** Unknown flows' packets waiting for their store lookup, by the recoverer's token, in order. */
+    private final Map<Long, List<Held>> heldForLookup = new HashMap<>();
+    /**
+     * Packets of one unknown flow kept while its lookup is on the wire, at most; more are dropped
+     * (the client sends again), so that a slow store cannot make the queue hold a flood.
+     */
+    static final int MAX_HELD_PER_LOOKUP = 16;
 
     /** A copy of a held segment and what its verdict needs. */
     private record Held(int queue, int packetId, byte[] packet, boolean checksumNotReady, int skbInfo) {
@@ -143,7 +152,7 @@ public final class PacketLoop implements Runnable {
         try {
             if (segment.wrap(in.array(), packet.payloadOffset, packet.payloadLength)) {
                 if (packet.queue == recoveryQueue) {
-                    verdict = recoverer.onUnknownFlow(segment) == Recoverer.DROP ? -1 : FlowEngine.PASS;
+                    verdict = recoveryVerdict(recoverer.onUnknownFlow(segment));
                 } else if (packet.hook == NF_INET_LOCAL_OUT) {
                     verdict = engine.onServerSegment(segment, packet.checksumNotReady());
                 } else {
@@ -155,7 +164,14 @@ public final class PacketLoop implements Runnable {
             log.error("fault on a packet of queue {}; accepting it unchanged", packet.queue, e);
             verdict = FlowEngine.PASS;
         }
-        if (verdict == FlowEngine.HOLD) {
+        if (verdict == LOOKUP_HOLD) {
+            verdict = holdForLookup(new Held(packet.queue, packet.packetId,
+                    java.util.Arrays.copyOfRange(in.array(), packet.payloadOffset, packet.payloadOffset + packet.payloadLength),
+                    packet.checksumNotReady(), packet.skbInfo));
+            if (verdict == LOOKUP_HOLD) {
+                return;
+            }
+        } else if (verdict == FlowEngine.HOLD) {
             hold(new Held(packet.queue, packet.packetId,
                     java.util.Arrays.copyOfRange(in.array(), packet.payloadOffset, packet.payloadOffset + packet.payloadLength),
                     packet.checksumNotReady(), packet.skbInfo));
@@ -214,6 +230,76 @@ public final class PacketLoop implements Runnable {
                     answer(verdict, h.queue(), h.packetId(), h.packet(), 0, h.packet().length, h.checksumNotReady(),
                             h.skbInfo());
                 }
+            } catch (KernelCallException e) {
+                faults.incrementAndGet();
+                log.warn("verdict of a held packet failed: {}", e.getMessage());
+            }
+        }
+    }
+
+    /** The recoverer's answer as a verdict of this loop. */
+    private static int recoveryVerdict(int answer) {
+        return switch (answer) {
+            case Recoverer.DROP -> -1;
+            case Recoverer.HOLD -> LOOKUP_HOLD;
+            default -> FlowEngine.PASS;
+        };
+    }
+
+    /**
+     * Keeps an unknown flow's packet while the recoverer looks its record up; the first packet of
+     * a lookup has the answer call {@link #releaseLookup} on this thread. Returns
+     * {@link #LOOKUP_HOLD} when kept, or the drop verdict when the flow has too many waiting.
+     */
+    private int holdForLookup(Held packet) {
+        long token = recoverer.heldUnder();
+        List<Held> waiting = heldForLookup.get(token);
+        if (waiting == null) {
+            waiting = new ArrayList<>(2);
+            heldForLookup.put(token, waiting);
+            CompletableFuture<?> lookup = recoverer.pendingLookup(token);
+            if (lookup == null) {
+                chores.add(() -> releaseLookup(token));
+            } else {
+                lookup.whenComplete((done, failure) -> {
+                    chores.add(() -> releaseLookup(token));
+                    socket.wakeUp();
+                });
+            }
+        } else if (waiting.size() >= MAX_HELD_PER_LOOKUP) {
+            return -1;
+        }
+        waiting.add(packet);
+        return LOOKUP_HOLD;
+    }
+
+    /** A lookup has its answer: the recoverer decides on the flow's held packets, in order. */
+    private void releaseLookup(long token) {
+        recoverer.lookupSettled(token);
+        List<Held> waiting = heldForLookup.remove(token);
+        if (waiting == null) {
+            return;
+        }
+        for (Held h : waiting) {
+            int verdict = FlowEngine.PASS;
+            try {
+                if (segment.wrap(h.packet(), 0, h.packet().length)) {
+                    verdict = recoveryVerdict(recoverer.onUnknownFlow(segment));
+                }
+            } catch (RuntimeException e) {
+                faults.incrementAndGet();
+                log.error("fault on a packet held for a lookup; accepting it unchanged", e);
+                verdict = FlowEngine.PASS;
+            }
+            if (verdict == LOOKUP_HOLD) {
+                verdict = holdForLookup(h); // behind a new lookup (the store failed the last one)
+                if (verdict == LOOKUP_HOLD) {
+                    continue;
+                }
+            }
+            try {
+                answer(verdict, h.queue(), h.packetId(), h.packet(), 0, h.packet().length, h.checksumNotReady(),
+                        h.skbInfo());
             } catch (KernelCallException e) {
                 faults.incrementAndGet();
                 log.warn("verdict of a held packet failed: {}", e.getMessage());

@@ -36,6 +36,31 @@ public interface FlowStore {
 
     Optional<FlowRecord> find(FlowKey key);
 
+    /**
+     * The records of several flows, in the order of the keys (null where there is none): one round
+     * trip for a failed server's batch of flows rather than one per flow. The default finds one by one.
+     */
+    default List<FlowRecord> findAll(List<FlowKey> keys) {
+        List<FlowRecord> records = new java.util.ArrayList<>(keys.size());
+        for (FlowKey key : keys) {
+            records.add(find(key).orElse(null));
+        }
+        return records;
+    }
+
+    /**
+     * Finds like {@link #find} without blocking the caller: the future completes with the record
+     * (or none), or exceptionally when the store cannot answer or the record cannot be read. The
+     * default looks up at once; the Redis store really pipelines.
+     */
+    default java.util.concurrent.CompletableFuture<Optional<FlowRecord>> findAsync(FlowKey key) {
+        try {
+            return java.util.concurrent.CompletableFuture.completedFuture(find(key));
+        } catch (StoreUnavailableException | IllegalArgumentException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
+
     /** Saves a record now carried by another server and takes it out of the previous one's index. */
     void moved(FlowRecord record, String previousServer);
 

@@ -13,7 +13,12 @@ import io.trods.agent.kernel.RepairedConnection;
 import io.trods.agent.kernel.TcpRepair;
 import io.trods.agent.packet.TcpOptions;
 import io.trods.agent.packet.TcpSegment;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -39,12 +44,35 @@ public final class Recoverer {
     public static final int ACCEPT = 0;
     /** Drop: the client will send again. */
     public static final int DROP = 1;
+    /**
+     * Hold: leave the packet queued, unanswered, until the flow's store lookup has an answer
+     * ({@link #heldUnder}, {@link #pendingLookup}, {@link #lookupSettled}); then decide again.
+     */
+    public static final int HOLD = 2;
 
     private static final Logger log = LoggerFactory.getLogger(Recoverer.class);
 
     /** What happened to one unknown packet, for metrics. */
     public enum Outcome {
         RECOVERED, ALREADY_RECOVERED, NO_RECORD, REFUSED, REMEMBERED_MISS, RATE_LIMITED, STORE_UNAVAILABLE, FAILED
+    }
+
+    /** Recreates the client's connection in this kernel: {@link TcpRepair#recreate} for real. */
+    @FunctionalInterface
+    public interface Recreator {
+        RepairedConnection recreate(RepairSpec spec) throws KernelCallException;
+    }
+
+    /** A lookup in flight, and when the first packet of its flow arrived. */
+    private static final class Lookup {
+        final long start;
+        final CompletableFuture<Optional<FlowRecord>> future;
+        boolean settled;
+
+        Lookup(long start, CompletableFuture<Optional<FlowRecord>> future) {
+            this.start = start;
+            this.future = future;
+        }
     }
 
     /** Hears about outcomes. */
@@ -68,6 +96,11 @@ public final class Recoverer {
             return size() > 65536;
         }
     };
+    /** Store lookups on the wire, by flow; settled on the packet thread when the answer is there. */
+    private final Map<Long, Lookup> lookups = new HashMap<>();
+    private final int maxPendingLookups;
+    private long heldUnder;
+    private final Recreator recreator;
     private final double lookupsPerNano;
     private final double lookupBurst;
     private double lookupTokens;
@@ -75,6 +108,18 @@ public final class Recoverer {
 
     public Recoverer(FlowStore store, FlowEngine engine, String serverId, ExecutorService workers, Splicer splicer,
             Listener listener, LongSupplier nanoClock, int lookupsPerSecond, long missMemoryMillis) {
+        this(store, engine, serverId, workers, splicer, listener, nanoClock, lookupsPerSecond, missMemoryMillis,
+                TcpRepair::recreate);
+    }
+
+    /** @param recreator how connections are recreated (the kernel's TCP_REPAIR; a fake in unit tests) */
+    public Recoverer(FlowStore store, FlowEngine engine, String serverId, ExecutorService workers, Splicer splicer,
+            Listener listener, LongSupplier nanoClock, int lookupsPerSecond, long missMemoryMillis,
+            Recreator recreator) {
+        this.recreator = recreator;
+        // At most a second's worth of lookups on the wire: a store that stops answering cannot make
+        // this server hold more of the clients' packets than that.
+        this.maxPendingLookups = Math.max(1, lookupsPerSecond);
         this.store = store;
         this.engine = engine;
         this.serverId = serverId;
@@ -93,7 +138,7 @@ public final class Recoverer {
         if (seg.has(TcpSegment.SYN) || seg.has(TcpSegment.RST) || !seg.has(TcpSegment.ACK)) {
             return ACCEPT;
         }
-        long start = nanoClock.getAsLong();
+        long now = nanoClock.getAsLong();
         FlowKey key = FlowKey.ofClientSegment(seg);
         if (engine.tracks(key)) {
             // Queued before the connection was recreated (several of the client's packets can be on
@@ -102,24 +147,43 @@ public final class Recoverer {
             return ACCEPT;
         }
         Long missedAt = recentMisses.get(key.packed());
-        if (missedAt != null && start - missedAt < missMemoryNanos) {
+        if (missedAt != null && now - missedAt < missMemoryNanos) {
             listener.outcome(key, Outcome.REMEMBERED_MISS, 0);
             return ACCEPT;
         }
-        if (!takeLookupToken(start)) {
-            listener.outcome(key, Outcome.RATE_LIMITED, 0);
-            return ACCEPT;
+        Lookup lookup = lookups.get(key.packed());
+        if (lookup == null) {
+            if (lookups.size() >= maxPendingLookups || !takeLookupToken(now)) {
+                listener.outcome(key, Outcome.RATE_LIMITED, 0);
+                return ACCEPT;
+            }
+            lookup = new Lookup(now, store.findAsync(key));
+            if (!lookup.future.isDone()) {
+                // The packet thread does not wait for the store: this packet (and any other of the
+                // flow that comes meanwhile) stays queued until the answer, while other flows'
+                // lookups are on the wire together.
+                lookups.put(key.packed(), lookup);
+                heldUnder = key.packed();
+                return HOLD;
+            }
+        } else if (!lookup.settled) {
+            heldUnder = key.packed();
+            return HOLD;
+        } else {
+            lookups.remove(key.packed());
         }
+        long start = lookup.start;
+        long looked = nanoClock.getAsLong();
         FlowRecord record;
         try {
-            record = store.find(key).orElse(null);
-        } catch (StoreUnavailableException | IllegalArgumentException e) {
-            listener.outcome(key, Outcome.STORE_UNAVAILABLE, nanoClock.getAsLong() - start);
+            record = lookup.future.join().orElse(null);
+        } catch (CompletionException | CancellationException e) {
+            listener.outcome(key, Outcome.STORE_UNAVAILABLE, looked - start);
             return ACCEPT;
         }
         if (record == null) {
             recentMisses.put(key.packed(), start);
-            listener.outcome(key, Outcome.NO_RECORD, nanoClock.getAsLong() - start);
+            listener.outcome(key, Outcome.NO_RECORD, looked - start);
             return ACCEPT;
         }
         if (!options.parse(seg)) {
@@ -150,8 +214,8 @@ public final class Recoverer {
         if (connection == null) {
             return ACCEPT;
         }
-        log.info("recovering {} from {}: object bytes {}-{} of {}", key, record.server(), plan.first(), plan.last(),
-                plan.target());
+        log.info("recovering {} from {}: object bytes {}-{} of {} (lookup {} us, repair {} us)", key, record.server(),
+                plan.first(), plan.last(), plan.target(), (looked - start) / 1000, (nanoClock.getAsLong() - looked) / 1000);
         return handOver(key, record, connection, start, "download", c -> splicer.splice(plan, c));
     }
 
@@ -197,7 +261,7 @@ public final class Recoverer {
     /** The client's connection in this kernel, or null (reported, and forgotten by the engine). */
     private RepairedConnection recreate(FlowKey key, RepairSpec spec, long start) {
         try {
-            return TcpRepair.recreate(spec);
+            return recreator.recreate(spec);
         } catch (KernelCallException | RuntimeException e) {
             engine.abandon(key);
             log.warn("recreating {} failed: {}", key, e.getMessage());
@@ -235,6 +299,33 @@ public final class Recoverer {
         }
         listener.outcome(key, Outcome.RECOVERED, nanoClock.getAsLong() - start);
         return ACCEPT;
+    }
+
+    /** The flow whose lookup the last {@link #HOLD} waits for. */
+    public long heldUnder() {
+        return heldUnder;
+    }
+
+    /** The lookup a {@link #HOLD} waits for; null when it is no longer pending. */
+    public CompletableFuture<?> pendingLookup(long token) {
+        Lookup lookup = lookups.get(token);
+        return lookup == null ? null : lookup.future;
+    }
+
+    /**
+     * A lookup has its answer (on the packet thread): the flow's held packets go through
+     * {@link #onUnknownFlow} again, in order; the first of them uses the answer.
+     */
+    public void lookupSettled(long token) {
+        Lookup lookup = lookups.get(token);
+        if (lookup != null) {
+            lookup.settled = true;
+        }
+    }
+
+    /** Lookups on the wire, for health and tests. */
+    public int pendingLookups() {
+        return lookups.size();
     }
 
     /** The recoveries streaming right now, for the actuator (a snapshot; any thread). */

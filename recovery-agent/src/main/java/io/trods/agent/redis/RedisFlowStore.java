@@ -138,6 +138,68 @@ public final class RedisFlowStore implements FlowStore {
         return value == null ? Optional.empty() : Optional.of(FlowRecordCodec.decode(value));
     }
 
+    /**
+     * GETs sent back to back on the shared connection, answered together: one round trip (and, on
+     * a Redis Cluster, keys of any slot). A record that cannot be read counts as none.
+     */
+    @Override
+    public List<FlowRecord> findAll(List<FlowKey> keys) {
+        List<RedisFuture<byte[]>> gets = new ArrayList<>(keys.size());
+        pipeline("find " + keys.size() + " flows", redis -> {
+            for (FlowKey key : keys) {
+                gets.add(redis.get(key(key)));
+            }
+            return new ArrayList<>(gets);
+        });
+        List<FlowRecord> records = new ArrayList<>(keys.size());
+        for (RedisFuture<byte[]> get : gets) {
+            byte[] value;
+            try {
+                value = get.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StoreUnavailableException("Redis: interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new StoreUnavailableException("Redis: find failed: " + e.getCause(), e);
+            }
+            FlowRecord record = null;
+            if (value != null) {
+                try {
+                    record = FlowRecordCodec.decode(value);
+                } catch (IllegalArgumentException e) {
+                    record = null; // unreadable: as if absent (the recoverer refuses it the same way)
+                }
+            }
+            records.add(record);
+        }
+        return records;
+    }
+
+    /**
+     * A GET on the shared connection without waiting: the lookups of many recovering flows are on
+     * the wire together. Bounded by the same timeout as a save.
+     */
+    @Override
+    public java.util.concurrent.CompletableFuture<Optional<FlowRecord>> findAsync(FlowKey key) {
+        String what = "find " + key;
+        try (RedisConnection connection = connections.getConnection()) {
+            @SuppressWarnings("unchecked")
+            RedisClusterAsyncCommands<byte[], byte[]> async =
+                    (RedisClusterAsyncCommands<byte[], byte[]>) connection.getNativeConnection();
+            return async.get(key(key)).toCompletableFuture()
+                    .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                    .handle((value, failure) -> {
+                        if (failure != null) {
+                            throw new StoreUnavailableException("Redis: " + what + " failed: " + failure, failure);
+                        }
+                        return value == null ? Optional.<FlowRecord>empty() : Optional.of(FlowRecordCodec.decode(value));
+                    });
+        } catch (DataAccessException | IllegalStateException | io.lettuce.core.RedisException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(
+                    new StoreUnavailableException("Redis: " + what + " failed: " + e.getMessage(), e));
+        }
+    }
+
     @Override
     public void delete(FlowKey key, String server) {
         byte[] k = key(key);

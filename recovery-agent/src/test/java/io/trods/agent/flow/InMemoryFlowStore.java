@@ -31,6 +31,21 @@ public final class InMemoryFlowStore implements FlowStore {
         return slow.thenRun(() -> save(record));
     }
 
+    /**
+     * While set, every {@link #findAsync} answers only when this completes (a slow Redis), with
+     * what {@link #find} says then; a failure of it fails the lookup.
+     */
+    public volatile java.util.concurrent.CompletableFuture<Void> slowFind;
+
+    @Override
+    public java.util.concurrent.CompletableFuture<java.util.Optional<FlowRecord>> findAsync(FlowKey key) {
+        java.util.concurrent.CompletableFuture<Void> slow = slowFind;
+        if (slow == null) {
+            return FlowStore.super.findAsync(key);
+        }
+        return slow.thenApply(done -> find(key));
+    }
+
     private void check(String what) {
         log.add(what);
         if (down) {

@@ -64,4 +64,39 @@ class PrompterTest {
         // 30 prompts at 100/s take at least 0.29 s (no upper bound: this machine may be slow).
         assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(280);
     }
+
+    @Test
+    void promptsAgainTheFlowsThatNoSurvivorTookOverUntilTheRoundsAreSpent() throws Exception {
+        InMemoryFlowStore store = new InMemoryFlowStore();
+        for (int port = 1; port <= 3; port++) {
+            store.save(new FlowRecord(new FlowKey(1, port, 80), "s", 1460, 7, 7, true, true, 1, new byte[1], 2,
+                    new byte[1], 0));
+        }
+        List<Integer> sent = java.util.Collections.synchronizedList(new ArrayList<>());
+        TcpSegment s = new TcpSegment();
+        java.util.concurrent.ScheduledExecutorService followUps =
+                java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        try {
+            Prompter prompter = new Prompter(store, (segment, length, destination) -> {
+                s.wrap(segment, 0, length);
+                sent.add(s.dstPort());
+            }, VIP, 80, 100_000, (a, b) -> { }, followUps, 50, 2);
+            assertThat(prompter.promptClientsOf("s")).isEqualTo(3);
+            // Port 1 is taken over by a survivor (re-indexed under it), port 2 ends; port 3 stays.
+            FlowRecord one = store.find(new FlowKey(1, 1, 80)).orElseThrow();
+            store.moved(one.carriedBy("survivor", 5), "s");
+            store.delete(new FlowKey(1, 2, 80), "s");
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (sent.size() < 5 && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+            }
+            Thread.sleep(200); // no third follow-up: the rounds are spent
+            assertThat(sent).hasSize(5);
+            assertThat(sent.subList(0, 3)).containsExactlyInAnyOrder(1, 2, 3);
+            assertThat(sent.subList(3, 5)).as("two follow-ups, for the flow still carried by the failed server")
+                    .containsExactly(3, 3);
+        } finally {
+            followUps.shutdownNow();
+        }
+    }
 }

@@ -118,6 +118,18 @@ class RedisFlowStoreIT {
     }
 
     @Test
+    void findsABatchOfFlowsInTheOrderAskedWithNoneWhereThereIsNoRecord() throws Exception {
+        FlowRecord a = record(42000, "server1");
+        FlowRecord c = record(42002, "server1");
+        store.save(a);
+        store.save(c);
+        FlowKey missing = new FlowKey(0xC6120002, 42001, 80);
+        assertThat(store.findAll(List.of(c.key(), missing, a.key()))).containsExactly(c, null, a);
+        assertThat(store.findAsync(a.key()).get(5, TimeUnit.SECONDS)).contains(a);
+        assertThat(store.findAsync(missing).get(5, TimeUnit.SECONDS)).isEmpty();
+    }
+
+    @Test
     void recordsExpireAsABackstop() throws Exception {
         RedisFlowStore shortLived = new RedisFlowStore(connections, Duration.ofMillis(300));
         FlowRecord a = record(40010, "server9");
