@@ -118,14 +118,23 @@ public final class PacketLoop implements Runnable {
             try {
                 int n = socket.receive(in);
                 for (int at = 0; at < n; ) {
-                    at = Nfqueue.parse(in, at, n, packet);
-                    if (packet.kind == QueuedPacket.Kind.PACKET) {
-                        handle();
+                    int next = Nfqueue.messageEnd(in, at, n);
+                    try {
+                        Nfqueue.parse(in, at, n, packet);
+                        if (packet.kind == QueuedPacket.Kind.PACKET) {
+                            handle();
+                        }
+                    } catch (NetlinkException e) {
+                        // One refused or malformed message: the batch's other packets still get
+                        // their verdicts (unanswered, they would stay queued).
+                        faults.incrementAndGet();
+                        log.warn("message from the kernel not handled: {}", e.getMessage());
                     }
+                    if (next < 0) {
+                        break; // a broken header: nothing after it can be found
+                    }
+                    at = next;
                 }
-            } catch (NetlinkException e) {
-                faults.incrementAndGet();
-                log.warn("malformed message from the kernel: {}", e.getMessage());
             } catch (KernelCallException e) {
                 if (running) {
                     faults.incrementAndGet();

@@ -108,6 +108,23 @@ public final class Nfqueue {
     }
 
     /**
+     * Where the message at {@code offset} ends (the next one starts), from its header alone; -1 when
+     * the header itself is broken and nothing after it can be found. A receive loop uses it to go on
+     * with the rest of a batch when one message is refused or malformed: the rest are packets that
+     * would otherwise stay queued, unanswered.
+     */
+    public static int messageEnd(NetlinkBuffer in, int offset, int limit) {
+        if (limit - offset < NetlinkBuffer.NLMSG_HDRLEN) {
+            return -1;
+        }
+        int length = in.u32Host(offset);
+        if (length < NetlinkBuffer.NLMSG_HDRLEN || offset + length > limit) {
+            return -1;
+        }
+        return Math.min(limit, offset + NetlinkBuffer.align(length));
+    }
+
+    /**
      * Parses the message at {@code offset} of {@code in}.
      *
      * @return the offset of the next message, or {@code limit} when this was the last

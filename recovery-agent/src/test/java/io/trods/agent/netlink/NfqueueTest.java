@@ -96,6 +96,25 @@ class NfqueueTest {
         assertThatThrownBy(() -> Nfqueue.parse(buf, 0, 10, packet)).hasMessageContaining("truncated");
     }
 
+    @Test
+    void findsTheNextMessageAfterOneThatCannotBeParsed() throws NetlinkException {
+        byte[] first = packetMessage(1, 1, 0, new byte[8]);
+        byte[] second = packetMessage(2, 1, 0, new byte[8]);
+        System.arraycopy(first, 0, buf.array(), 0, first.length);
+        int secondAt = NetlinkBuffer.align(first.length);
+        System.arraycopy(second, 0, buf.array(), secondAt, second.length);
+        int limit = secondAt + second.length;
+        ByteBuffer.wrap(buf.array()).order(ByteOrder.nativeOrder()).putShort(20, (short) 200); // first: bad attribute
+
+        assertThatThrownBy(() -> Nfqueue.parse(buf, 0, limit, packet)).isInstanceOf(NetlinkException.class);
+        assertThat(Nfqueue.messageEnd(buf, 0, limit)).isEqualTo(secondAt);
+        assertThat(Nfqueue.parse(buf, secondAt, limit, packet)).isEqualTo(limit);
+        assertThat(packet.packetId).isEqualTo(2);
+        // A header that claims more than was received, or too little to be a header: no way on.
+        assertThat(Nfqueue.messageEnd(buf, secondAt, limit - 1)).isEqualTo(-1);
+        assertThat(Nfqueue.messageEnd(buf, 0, 10)).isEqualTo(-1);
+    }
+
     /** A NFQNL_MSG_PACKET as the kernel builds it: packet header, skb info, payload. */
     private static byte[] packetMessage(int id, int hook, int skbInfo, byte[] payload) {
         int length = 16 + 4 + 12 + 8 + 4 + NetlinkBuffer.align(payload.length);
