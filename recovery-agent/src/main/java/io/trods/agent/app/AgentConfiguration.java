@@ -28,6 +28,16 @@ public class AgentConfiguration {
         return new RedisFlowStore(connections, properties.recordTtl());
     }
 
+    /**
+     * No latency histogram per Redis command in Lettuce either (its default when HdrHistogram is on
+     * the class path): the agent times its saves and recoveries itself ({@link AgentMetrics}).
+     * Boot's per-command observation is excluded in {@code RecoveryAgentApplication}.
+     */
+    @Bean
+    org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer lettuceWithoutCommandLatencies() {
+        return builder -> builder.commandLatencyRecorder(io.lettuce.core.metrics.CommandLatencyRecorder.disabled());
+    }
+
     @Bean
     AgentMetrics agentMetrics(MeterRegistry registry) {
         return new AgentMetrics(registry);

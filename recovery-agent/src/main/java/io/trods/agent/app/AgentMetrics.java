@@ -22,9 +22,16 @@ public final class AgentMetrics implements EngineListener, Recoverer.Listener, S
     private final Counter flowsOpened;
     private final Counter saveFailures;
     private final Timer saveLatency;
+    private final Counter protectedResponses;
+    private final java.util.Map<String, Counter> unprotectedResponses = new java.util.concurrent.ConcurrentHashMap<>();
+    private final java.util.Map<Recoverer.Outcome, Counter> unknownPackets =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     public AgentMetrics(MeterRegistry registry) {
         this.registry = registry;
+        // Counters per response are looked up once, not per response (a registry lookup builds and
+        // compares tags: measurable on the packet thread).
+        this.protectedResponses = registry.counter("trods.agent.responses", "protected", "true", "reason", "none");
         this.flowsOpened = Counter.builder("trods.agent.flows.opened").description("connections seen").register(registry);
         this.saveFailures = Counter.builder("trods.agent.store.failures").description("saves or deletes that failed")
                 .register(registry);
@@ -39,13 +46,14 @@ public final class AgentMetrics implements EngineListener, Recoverer.Listener, S
 
     @Override
     public void responseProtected(FlowKey key, long saveNanos) {
-        registry.counter("trods.agent.responses", "protected", "true", "reason", "none").increment();
+        protectedResponses.increment();
         saveLatency.record(saveNanos, TimeUnit.NANOSECONDS);
     }
 
     @Override
     public void responseUnprotected(FlowKey key, Enum<?> reason) {
-        registry.counter("trods.agent.responses", "protected", "false", "reason", reason.name()).increment();
+        unprotectedResponses.computeIfAbsent(reason.name(),
+                name -> registry.counter("trods.agent.responses", "protected", "false", "reason", name)).increment();
     }
 
     @Override
@@ -56,7 +64,8 @@ public final class AgentMetrics implements EngineListener, Recoverer.Listener, S
 
     @Override
     public void outcome(FlowKey key, Recoverer.Outcome outcome, long nanos) {
-        registry.counter("trods.agent.unknown.packets", "outcome", outcome.name()).increment();
+        unknownPackets.computeIfAbsent(outcome, o -> registry.counter("trods.agent.unknown.packets", "outcome", o.name()))
+                .increment();
         if (outcome == Recoverer.Outcome.RECOVERED) {
             registry.timer("trods.agent.recovery.latency").record(nanos, TimeUnit.NANOSECONDS);
         }

@@ -42,6 +42,17 @@ final class HttpHead {
         return -1;
     }
 
+    /** The head's lines, split at CRLF (String.split would compile a regular expression per head). */
+    private static String[] lines(String text) {
+        java.util.List<String> lines = new java.util.ArrayList<>(16);
+        int start = 0;
+        for (int crlf; (crlf = text.indexOf("\r\n", start)) >= 0; start = crlf + 2) {
+            lines.add(text.substring(start, crlf));
+        }
+        lines.add(text.substring(start));
+        return lines.toArray(new String[0]);
+    }
+
     /**
      * Splits a complete head.
      *
@@ -49,7 +60,7 @@ final class HttpHead {
      */
     static HttpHead split(byte[] buf, int from, int headLength) throws MalformedHttpException {
         String text = new String(buf, from, headLength - 4, StandardCharsets.ISO_8859_1);
-        String[] lines = text.split("\r\n", -1);
+        String[] lines = lines(text);
         HttpHead head = new HttpHead(lines[0], headLength);
         checkChars(lines[0]);
         if (lines.length - 1 > MAX_FIELDS) {
