@@ -63,6 +63,15 @@ public class AgentConfiguration {
         };
     }
 
+    /** Packets the kernel let through without asking (queue or socket full: fail-open). */
+    @Bean
+    io.micrometer.core.instrument.binder.MeterBinder queueMeters(AgentRuntime runtime) {
+        return registry -> io.micrometer.core.instrument.FunctionCounter
+                .builder("trods.agent.packets.unqueued", runtime, AgentRuntime::unseenPackets)
+                .description("packets accepted by the kernel without the agent: its queue or socket was full")
+                .register(registry);
+    }
+
     private static void lanesCounter(MeterRegistry registry, String name, String tag, String value, AgentRuntime runtime,
             java.util.function.ToLongFunction<io.trods.agent.kernel.NftLaneWriter> read) {
         io.micrometer.core.instrument.FunctionCounter.builder(name, runtime, r -> {

@@ -364,4 +364,10 @@ public final class AgentRuntime implements SmartLifecycle {
         PacketLoop current = loop;
         return current == null ? 0 : current.packets();
     }
+
+    /** Packets the kernel let through unasked because the queue or its socket was full. */
+    public long unseenPackets() {
+        PacketLoop current = loop;
+        return current == null ? 0 : current.unseen();
+    }
 }

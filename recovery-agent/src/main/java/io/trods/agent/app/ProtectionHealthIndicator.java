@@ -33,6 +33,7 @@ public final class ProtectionHealthIndicator implements HealthIndicator {
                 .withDetail("storeReachable", storeReachable)
                 .withDetail("trackedFlows", runtime.trackedFlows())
                 .withDetail("packets", runtime.packets())
+                .withDetail("packetsNotQueued", runtime.unseenPackets())
                 .withDetail("fastPath", runtime.fastPathState());
         if (!intercepting) {
             health.withDetail("reason", runtime.unavailable());

@@ -50,6 +50,8 @@ public final class PacketLoop implements Runnable {
     private final TcpSegment segment = new TcpSegment();
     private final AtomicLong packets = new AtomicLong();
     private final AtomicLong faults = new AtomicLong();
+    private final PacketIdGaps normalIds = new PacketIdGaps();
+    private final PacketIdGaps recoveryIds = new PacketIdGaps();
     private volatile boolean running = true;
     /** Work other threads need done on this one (the flow table is not shared), run between packets. */
     private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
@@ -84,6 +86,17 @@ public final class PacketLoop implements Runnable {
 
     public long faults() {
         return faults.get();
+    }
+
+    /**
+     * Packets the kernel numbered for this agent's queues but never delivered: with the fail-open
+     * flag, a packet that finds the queue full, or this socket's receive buffer full, is accepted
+     * without asking. It then overtakes the packets still queued (the client sees it out of order)
+     * and, for a response's segment, leaves unrewritten. Counted from gaps in the packet ids,
+     * which the kernel assigns per queue in sequence.
+     */
+    public long unseen() {
+        return normalIds.missed() + recoveryIds.missed();
     }
 
     public boolean running() {
@@ -154,6 +167,7 @@ public final class PacketLoop implements Runnable {
 
     private void handle() throws KernelCallException {
         packets.incrementAndGet();
+        (packet.queue == recoveryQueue ? recoveryIds : normalIds).received(packet.packetId);
         if (dump != null) {
             dumpPacket(); // as queued: before the engine rewrites it in place
         }
