@@ -72,6 +72,10 @@ final class Flow {
     java.util.concurrent.CompletableFuture<Void> pendingSave;
     long saveToken;
     long saveStartNanos;
+    /** Whether the save in flight also puts the flow in its server's index. */
+    boolean pendingSaveIndexes;
+    /** When a save of this connection last put it in the index (0: never). */
+    long indexedAtNanos;
     int pendingObjectIsn;
     long pendingBodyLength;
     long pendingResponseLength;

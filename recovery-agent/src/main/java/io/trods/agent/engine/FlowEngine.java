@@ -84,6 +84,12 @@ public final class FlowEngine {
      */
     public static final int HOLD = 3;
 
+    /**
+     * How often a connection's saves put it in its server's index again (the index expires like
+     * the records, record-ttl after its last write; far longer than this).
+     */
+    static final long REINDEX_NANOS = 10_000_000_000L;
+
     private final Map<Long, Flow> flows = new HashMap<>();
     private final FlowStore store;
     private final String serverId;
@@ -389,7 +395,11 @@ public final class FlowEngine {
         flow.pendingResponseLength = head.length() + flow.pendingBodyLength;
         // Write-ahead: this segment leaves only after the record is durable. A store that answers
         // at once (tests, or a failure known at once) settles here; otherwise the segment is held.
-        CompletableFuture<Void> save = store.saveAsync(record);
+        // The index entry is written by the first save of a connection and then only every
+        // REINDEX_NANOS: a keep-alive connection's later responses cost one command, not three.
+        boolean indexed = flow.indexedAtNanos != 0 && flow.saveStartNanos - flow.indexedAtNanos < REINDEX_NANOS;
+        flow.pendingSaveIndexes = !indexed;
+        CompletableFuture<Void> save = store.saveAsync(record, indexed);
         if (save.isDone()) {
             return settle(flow, save) ? PASS : PASS_AND_FORGET;
         }
@@ -445,6 +455,9 @@ public final class FlowEngine {
             return false;
         }
         flow.saved = true;
+        if (flow.pendingSaveIndexes) {
+            flow.indexedAtNanos = flow.saveStartNanos;
+        }
         flow.bodyEnd = flow.pendingObjectIsn + (int) flow.pendingBodyLength;
         flow.phase = Flow.Phase.STREAMING;
         flow.streamingSinceNanos = nanoClock.getAsLong();

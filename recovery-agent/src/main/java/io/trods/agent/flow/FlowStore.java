@@ -29,6 +29,15 @@ public interface FlowStore {
     }
 
     /**
+     * Saves like {@link #saveAsync(FlowRecord)}; with {@code indexed}, the flow is known to be in
+     * its server's index already (an earlier save of the same connection put it there, recently),
+     * and only the record is written. The default writes both.
+     */
+    default java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record, boolean indexed) {
+        return saveAsync(record);
+    }
+
+    /**
      * Saves a record only if the flow has none yet: the handshake record, saved in the background,
      * must never overwrite the response's record if it lands later.
      */

@@ -84,6 +84,12 @@ public final class RedisFlowStore implements FlowStore {
      */
     @Override
     public java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record) {
+        return saveAsync(record, false);
+    }
+
+    /** With {@code indexed}, the SET alone: the flow's index entry was written by an earlier save. */
+    @Override
+    public java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record, boolean indexed) {
         byte[] key = key(record.key());
         byte[] value = FlowRecordCodec.encode(record);
         byte[] index = indexKey(record.server());
@@ -92,10 +98,13 @@ public final class RedisFlowStore implements FlowStore {
             @SuppressWarnings("unchecked")
             RedisClusterAsyncCommands<byte[], byte[]> async =
                     (RedisClusterAsyncCommands<byte[], byte[]>) connection.getNativeConnection();
-            return java.util.concurrent.CompletableFuture.allOf(
+            java.util.concurrent.CompletableFuture<?> written = indexed
+                    ? async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture()
+                    : java.util.concurrent.CompletableFuture.allOf(
                             async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture(),
                             async.sadd(index, key).toCompletableFuture(),
-                            async.pexpire(index, ttl.toMillis()).toCompletableFuture())
+                            async.pexpire(index, ttl.toMillis()).toCompletableFuture());
+            return written
                     .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handle((done, failure) -> {
                         if (failure != null) {

@@ -235,6 +235,10 @@ class FlowEngineTest {
         assertThat(saved.requestStart()).isEqualTo(requestEnd());
         assertThat(saved.responseStart()).isEqualTo(bodyEnd);
         assertThat(events).containsExactly("protected", "protected");
+        // The connection is in the index since its first save: the second writes the record alone.
+        FlowKey key = new FlowKey(CLIENT, clientPort, 80);
+        assertThat(store.log).filteredOn(l -> l.startsWith("save")).containsExactly("save " + key, "save record " + key);
+        assertThat(store.index.get("server1")).contains(key);
     }
 
     /** The engine takes over this test's connection as recovered mid-response, 5 body bytes sent. */

@@ -22,6 +22,28 @@ public final class InMemoryFlowStore implements FlowStore {
     public java.util.concurrent.CompletableFuture<Void> slowSave;
 
     @Override
+    public java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record, boolean indexed) {
+        if (!indexed) {
+            return saveAsync(record);
+        }
+        Runnable write = () -> {
+            check("save record " + record.key()); // the record alone: the index entry exists
+            records.put(record.key(), record);
+        };
+        java.util.concurrent.CompletableFuture<Void> slow = slowSave;
+        if (slow != null) {
+            slowSave = null;
+            return slow.thenRun(write);
+        }
+        try {
+            write.run();
+            return java.util.concurrent.CompletableFuture.completedFuture(null);
+        } catch (StoreUnavailableException e) {
+            return java.util.concurrent.CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
     public java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record) {
         java.util.concurrent.CompletableFuture<Void> slow = slowSave;
         if (slow == null) {

@@ -130,6 +130,17 @@ class RedisFlowStoreIT {
     }
 
     @Test
+    void aSaveOfAnIndexedFlowWritesTheRecordAlone() throws Exception {
+        FlowRecord first = record(42100, "server7");
+        store.saveAsync(first, false).get(5, TimeUnit.SECONDS);
+        FlowRecord second = record(42101, "server7");
+        store.saveAsync(second, true).get(5, TimeUnit.SECONDS);
+        assertThat(store.find(second.key())).contains(second);
+        assertThat(store.flowsOf("server7")).as("the index is not written by the second")
+                .containsExactly(first.key());
+    }
+
+    @Test
     void recordsExpireAsABackstop() throws Exception {
         RedisFlowStore shortLived = new RedisFlowStore(connections, Duration.ofMillis(300));
         FlowRecord a = record(40010, "server9");
