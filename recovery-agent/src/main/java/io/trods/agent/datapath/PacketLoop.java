@@ -36,6 +36,8 @@ public final class PacketLoop implements Runnable {
     private static final int NF_INET_LOCAL_OUT = 3;
     /** This loop's verdict for a packet the recoverer holds (not one of the engine's). */
     private static final int LOOKUP_HOLD = -2;
+    /** A held packet that was held again: no verdict yet. */
+    private static final int KEPT = -3;
 
     private final NfQueueSocket socket;
     private final int recoveryQueue;
@@ -210,28 +212,52 @@ public final class PacketLoop implements Runnable {
      * up at once through the queue socket.
      */
     private void hold(Held segment) {
-        long token = engine.heldUnder();
-        List<Held> waiting = held.get(token);
-        if (waiting == null) {
-            waiting = new ArrayList<>(2);
-            held.put(token, waiting);
-            CompletableFuture<Void> save = engine.pendingSave(token);
-            if (save == null) {
-                chores.add(() -> release(token));
-            } else {
-                save.whenComplete((done, failure) -> {
-                    chores.add(() -> release(token));
-                    socket.wakeUp();
-                });
-            }
-        }
-        waiting.add(segment);
+        waitingList(held, engine.heldUnder(), engine::pendingSave, this::release).add(segment);
     }
 
     /** A save has settled: the engine learns how, then decides on the held segments, in order. */
     private void release(long token) {
         engine.saveSettled(token);
-        List<Held> waiting = held.remove(token);
+        answerHeld(held.remove(token), "held for a save", h -> {
+            int verdict = engine.onServerSegment(segment, h.checksumNotReady());
+            if (verdict == FlowEngine.HOLD) {
+                hold(h); // held again, behind another save of its connection
+                return KEPT;
+            }
+            return verdict;
+        });
+    }
+
+    /**
+     * The list of packets waiting under a token; a new list's completion (the save or the lookup
+     * it waits for) queues {@code release} for this thread and wakes it.
+     */
+    private List<Held> waitingList(Map<Long, List<Held>> lists, long token,
+            java.util.function.LongFunction<CompletableFuture<?>> pending, java.util.function.LongConsumer release) {
+        List<Held> waiting = lists.get(token);
+        if (waiting == null) {
+            waiting = new ArrayList<>(2);
+            lists.put(token, waiting);
+            CompletableFuture<?> completion = pending.apply(token);
+            if (completion == null) {
+                chores.add(() -> release.accept(token));
+            } else {
+                completion.whenComplete((done, failure) -> {
+                    chores.add(() -> release.accept(token));
+                    socket.wakeUp();
+                });
+            }
+        }
+        return waiting;
+    }
+
+    /** Decides on a held packet (wrapped in {@link #segment}): a verdict, or {@link #KEPT}. */
+    private interface HeldDecision {
+        int decide(Held packet);
+    }
+
+    /** Sends the verdicts of packets that were held, in order, as {@code decision} gives them. */
+    private void answerHeld(List<Held> waiting, String what, HeldDecision decision) {
         if (waiting == null) {
             return;
         }
@@ -239,20 +265,19 @@ public final class PacketLoop implements Runnable {
             int verdict = FlowEngine.PASS;
             try {
                 if (segment.wrap(h.packet(), 0, h.packet().length)) {
-                    verdict = engine.onServerSegment(segment, h.checksumNotReady());
+                    verdict = decision.decide(h);
                 }
             } catch (RuntimeException e) {
                 faults.incrementAndGet();
-                log.error("fault on a held packet; accepting it unchanged", e);
+                log.error("fault on a packet {}; accepting it unchanged", what, e);
                 verdict = FlowEngine.PASS;
             }
+            if (verdict == KEPT) {
+                continue;
+            }
             try {
-                if (verdict == FlowEngine.HOLD) {
-                    hold(h); // held again, behind another save of its connection
-                } else {
-                    answer(verdict, h.queue(), h.packetId(), h.packet(), 0, h.packet().length, h.checksumNotReady(),
-                            h.skbInfo());
-                }
+                answer(verdict, h.queue(), h.packetId(), h.packet(), 0, h.packet().length, h.checksumNotReady(),
+                        h.skbInfo());
             } catch (KernelCallException e) {
                 faults.incrementAndGet();
                 log.warn("verdict of a held packet failed: {}", e.getMessage());
@@ -275,21 +300,9 @@ public final class PacketLoop implements Runnable {
      * {@link #LOOKUP_HOLD} when kept, or the drop verdict when the flow has too many waiting.
      */
     private int holdForLookup(Held packet) {
-        long token = recoverer.heldUnder();
-        List<Held> waiting = heldForLookup.get(token);
-        if (waiting == null) {
-            waiting = new ArrayList<>(2);
-            heldForLookup.put(token, waiting);
-            CompletableFuture<?> lookup = recoverer.pendingLookup(token);
-            if (lookup == null) {
-                chores.add(() -> releaseLookup(token));
-            } else {
-                lookup.whenComplete((done, failure) -> {
-                    chores.add(() -> releaseLookup(token));
-                    socket.wakeUp();
-                });
-            }
-        } else if (waiting.size() >= MAX_HELD_PER_LOOKUP) {
+        List<Held> waiting = waitingList(heldForLookup, recoverer.heldUnder(), recoverer::pendingLookup,
+                this::releaseLookup);
+        if (waiting.size() >= MAX_HELD_PER_LOOKUP) {
             return -1;
         }
         waiting.add(packet);
@@ -299,35 +312,14 @@ public final class PacketLoop implements Runnable {
     /** A lookup has its answer: the recoverer decides on the flow's held packets, in order. */
     private void releaseLookup(long token) {
         recoverer.lookupSettled(token);
-        List<Held> waiting = heldForLookup.remove(token);
-        if (waiting == null) {
-            return;
-        }
-        for (Held h : waiting) {
-            int verdict = FlowEngine.PASS;
-            try {
-                if (segment.wrap(h.packet(), 0, h.packet().length)) {
-                    verdict = recoveryVerdict(recoverer.onUnknownFlow(segment));
-                }
-            } catch (RuntimeException e) {
-                faults.incrementAndGet();
-                log.error("fault on a packet held for a lookup; accepting it unchanged", e);
-                verdict = FlowEngine.PASS;
-            }
+        answerHeld(heldForLookup.remove(token), "held for a lookup", h -> {
+            int verdict = recoveryVerdict(recoverer.onUnknownFlow(segment));
             if (verdict == LOOKUP_HOLD) {
                 verdict = holdForLookup(h); // behind a new lookup (the store failed the last one)
-                if (verdict == LOOKUP_HOLD) {
-                    continue;
-                }
+                return verdict == LOOKUP_HOLD ? KEPT : verdict;
             }
-            try {
-                answer(verdict, h.queue(), h.packetId(), h.packet(), 0, h.packet().length, h.checksumNotReady(),
-                        h.skbInfo());
-            } catch (KernelCallException e) {
-                faults.incrementAndGet();
-                log.warn("verdict of a held packet failed: {}", e.getMessage());
-            }
-        }
+            return verdict;
+        });
     }
 
     private void answer(int verdict, int queue, int packetId, byte[] bytes, int offset, int length,
