@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.trods.agent.engine.FastPath.Lane;
 import io.trods.agent.pcap.CapturedPacket;
 import io.trods.agent.pcap.PcapReader;
-import java.io.InputStream;
 import java.net.Inet4Address;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -147,9 +146,9 @@ class FastPathIT {
             writer.zeroWindow(lane);
             await(() -> elements("caps").contains("expires") && elements("zero").contains("expires"), "the lane's elements");
 
-            Future<Long> read = threads.submit(() -> readPattern(client.getInputStream(), 8 * MIB));
+            Future<Long> read = threads.submit(() -> StreamPattern.verify(client.getInputStream(), 0, 8L * MIB));
             for (int off = 0; off < 8 * MIB; off += 64 * 1024) {
-                server.write(pattern(off, 64 * 1024));
+                server.write(StreamPattern.bytes(off, 64 * 1024));
             }
             assertThat(read.get(20, TimeUnit.SECONDS)).as("every byte, in order").isEqualTo(8L * MIB);
             Thread.sleep(300);
@@ -275,36 +274,6 @@ class FastPathIT {
             }
             Thread.sleep(50);
         }
-    }
-
-    static long readPattern(InputStream in, int length) throws Exception {
-        byte[] buf = new byte[64 * 1024];
-        long pos = 0;
-        while (pos < length) {
-            int n = in.read(buf, 0, (int) Math.min(buf.length, length - pos));
-            if (n < 0) {
-                throw new AssertionError("end of stream at " + pos);
-            }
-            for (int i = 0; i < n; i++) {
-                if (buf[i] != at(pos + i)) {
-                    throw new AssertionError("wrong byte at " + (pos + i));
-                }
-            }
-            pos += n;
-        }
-        return pos;
-    }
-
-    static byte[] pattern(long from, int length) {
-        byte[] b = new byte[length];
-        for (int i = 0; i < length; i++) {
-            b[i] = at(from + i);
-        }
-        return b;
-    }
-
-    static byte at(long offset) {
-        return (byte) ((offset * 0x9E3779B97F4A7C15L) >>> 56);
     }
 
     static int ip32(Inet4Address address) {

@@ -188,7 +188,7 @@ class TcpRepairIT {
             long pawsBefore = cli.call(() -> tcpExt("PAWSEstab"));
             RepairSpec stale = spec.withTimestamps(spec.tsVal() - 100_000, 0); // 100 s of ms ticks back
             RepairedConnection recreated = srv.call(() -> TcpRepair.recreate(stale));
-            recreated.write(Client.pattern(64 * 1024, 64 * 1024)); // fits in the send buffer
+            recreated.write(StreamPattern.bytes(64 * 1024, 64 * 1024)); // fits in the send buffer
 
             client.socket.setSoTimeout(3000);
             assertThatThrownBy(() -> client.in.read()).isInstanceOf(SocketTimeoutException.class);
@@ -283,9 +283,9 @@ class TcpRepairIT {
 
         /** As above, and the client also expects {@code alreadyQueued} bytes before {@code from}. */
         void download(RepairedConnection server, long from, int length, int alreadyQueued) throws Exception {
-            Future<Long> read = readers.submit(() -> verify(from - alreadyQueued, length + alreadyQueued));
+            Future<Long> read = readers.submit(() -> StreamPattern.verify(in, from - alreadyQueued, length + alreadyQueued));
             for (int off = 0, chunk = 0; off < length; off += 64 * 1024, chunk++) {
-                byte[] data = pattern(from + off, Math.min(64 * 1024, length - off));
+                byte[] data = StreamPattern.bytes(from + off, Math.min(64 * 1024, length - off));
                 switch (chunk % 3) { // all three ways in
                     case 0 -> server.write(data);
                     case 1 -> server.write(ByteBuffer.allocateDirect(data.length + 5).position(5).put(data).flip().position(5));
@@ -293,37 +293,6 @@ class TcpRepairIT {
                 }
             }
             assertThat(read.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(from + length);
-        }
-
-        private long verify(long from, long count) throws IOException {
-            byte[] buf = new byte[64 * 1024];
-            long pos = from;
-            while (pos < from + count) {
-                int n = in.read(buf, 0, (int) Math.min(buf.length, from + count - pos));
-                if (n < 0) {
-                    throw new AssertionError("end of stream at offset " + pos);
-                }
-                for (int i = 0; i < n; i++) {
-                    if (buf[i] != at(pos + i)) {
-                        throw new AssertionError("wrong byte at stream offset " + (pos + i));
-                    }
-                }
-                pos += n;
-            }
-            return pos;
-        }
-
-        static byte[] pattern(long from, int length) {
-            byte[] b = new byte[length];
-            for (int i = 0; i < length; i++) {
-                b[i] = at(from + i);
-            }
-            return b;
-        }
-
-        /** Not periodic, so a stream resumed at the wrong offset cannot match. */
-        static byte at(long offset) {
-            return (byte) ((offset * 0x9E3779B97F4A7C15L) >>> 56);
         }
 
         @Override
