@@ -227,7 +227,8 @@ class ControlPlaneIT {
         String port = Lab.clientPort();
         Path capture = tmp.resolve("capture");
         Process tcpdump = Lab.captureFirst(capture, tmp.resolve("tcpdump.err"), survivor, 20,
-                "tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
+                // The client's address too: a monitor's probe may use the same ephemeral port.
+                "src host 198.18.0.2 and tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
         Thread.sleep(500); // tcpdump listening
 
         Lab.trods("lab", "crash", server).orFail();

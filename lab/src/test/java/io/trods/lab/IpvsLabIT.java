@@ -51,7 +51,8 @@ class IpvsLabIT {
         String port = Lab.clientPort();
         Path capture = tmp.resolve("capture");
         Process tcpdump = Lab.captureFirst(capture, tmp.resolve("tcpdump.err"), survivor, 30,
-                "tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
+                // The client's address too: a monitor's probe may use the same ephemeral port (it did once).
+                "src host 198.18.0.2 and tcp src port " + port + " and tcp[tcpflags] & tcp-syn == 0");
         // The survivor's prompt, from the VIP through the director: the only segment of the
         // connection without TCP options (the server's own segments carry timestamps).
         Path promptCapture = tmp.resolve("prompt");
