@@ -20,6 +20,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -57,6 +58,8 @@ public final class PacketLoop implements Runnable {
     private volatile boolean running = true;
     /** Work other threads need done on this one (the flow table is not shared), run between packets. */
     private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
+    /** A wake-up is on its way to the packet thread and has not been acted on yet. */
+    private final AtomicBoolean wakePending = new AtomicBoolean();
     /** Segments waiting for a save, by the engine's hold token, in the order they came. */
     private final Map<Long, List<Held>> held = new HashMap<>();
     /** Unknown flows' packets waiting for their store lookup, by the recoverer's token, in order. */
@@ -157,6 +160,7 @@ public final class PacketLoop implements Runnable {
                     running = false;
                 }
             }
+            wakePending.set(false);
             for (Runnable chore; (chore = chores.poll()) != null; ) {
                 chore.run();
             }
@@ -244,11 +248,22 @@ public final class PacketLoop implements Runnable {
             } else {
                 completion.whenComplete((done, failure) -> {
                     chores.add(() -> release.accept(token));
-                    socket.wakeUp();
+                    wake();
                 });
             }
         }
         return waiting;
+    }
+
+    /**
+     * Wakes the packet thread unless a wake is already on its way: under load many saves complete
+     * between two turns of the loop, and one netlink round trip serves them all. The loop clears
+     * the flag before it runs the chores, so a chore added after that sends a wake of its own.
+     */
+    private void wake() {
+        if (wakePending.compareAndSet(false, true)) {
+            socket.wakeUp();
+        }
     }
 
     /** Decides on a held packet (wrapped in {@link #segment}): a verdict, or {@link #KEPT}. */

@@ -202,7 +202,12 @@ public final class FlowEngine {
             flow.phase = Flow.Phase.IDLE; // the client has it all: nothing to withhold any more
             flow.serverNext = SeqNum.max(flow.serverNext, seg.ack());
             closeLane(flow);
-            release(flow);
+            if (!SeqNum.after(seg.seqEnd(), flow.requestEnd())) {
+                release(flow);
+            }
+            // Else the ACK came with the next request (keep-alive): the client is not waiting, and
+            // the kernel's next segment, capped at that request's first byte, acknowledges the
+            // withheld one anyway. That saves a segment and a system call per small response.
         }
         int length = seg.payloadLength();
         if (length == 0) {
@@ -211,7 +216,12 @@ public final class FlowEngine {
         return switch (flow.phase) {
             case HANDSHAKE -> verdict;
             case IDLE -> {
-                flow.startRequest(seg.seq());
+                if (!SeqNum.after(seg.seqEnd(), flow.requestEnd())) {
+                    yield verdict; // the last request's bytes again (its withheld byte): nothing new
+                }
+                // A retransmission of the withheld byte may carry the next request with it (Linux
+                // collapses retransmissions): the request starts after the byte, not at it.
+                flow.startRequest(SeqNum.max(seg.seq(), flow.requestEnd()));
                 yield collectRequest(flow, seg);
             }
             case AWAIT_REQUEST -> collectRequest(flow, seg);

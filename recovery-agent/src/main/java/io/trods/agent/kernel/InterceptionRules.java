@@ -27,6 +27,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>Packets the kernel's fast path already handled (the bulk of a long response and its
  *       client's pure ACKs, see {@link io.trods.agent.engine.FastPath}) carry
  *       {@link #FAST_PATH_MARK} and skip Java.
+ *   <li>Segments the agent sends itself through its raw socket ({@link RawSocket#AGENT_MARK}: a
+ *       release, a prompt, an answer to an unknown flow) leave unqueued. Queued, each would cross
+ *       to Java once more for nothing (a release: one of the three crossings of a small keep-alive
+ *       response), and a prompt, a segment of a flow the engine does not track, would be let go
+ *       with {@link #FORGOTTEN_MARK} on its conntrack entry.
  *   <li>Packets of connections with a local socket ("-m socket" without --nowildcard matches a
  *       connection's socket, not the *:80 listener), and new connections' SYNs: the normal path.
  *   <li>Any other packet to the port (a connection no local socket knows: a failed server's
@@ -77,13 +82,14 @@ public final class InterceptionRules {
                 -A %1$s -p tcp --dport %3$d --tcp-flags SYN,ACK,RST SYN -j NFQUEUE --queue-num %5$d --queue-bypass
                 -A %1$s -p tcp --dport %3$d -j NFQUEUE --queue-num %6$d --queue-bypass
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%7$08x -j ACCEPT
+                -A %2$s -p tcp --sport %3$d -m mark --mark 0x%8$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -j NFQUEUE --queue-num %5$d --queue-bypass
                 COMMIT
                 """).formatted(IN_CHAIN, OUT_CHAIN, port, FORGOTTEN_MARK, normalQueue, recoveryQueue,
-                FAST_PATH_MARK);
+                FAST_PATH_MARK, RawSocket.AGENT_MARK);
     }
 
     /** Installs (or replaces) the chains and makes sure each is jumped to exactly once. */

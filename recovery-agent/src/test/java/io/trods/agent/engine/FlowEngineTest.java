@@ -241,6 +241,57 @@ class FlowEngineTest {
         assertThat(store.index.get("server1")).contains(key);
     }
 
+    @Test
+    void anAckThatComesWithTheNextRequestNeedsNoRelease() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        int bodyEnd = SERVER_ISN + 1 + HEAD.length() + 5000;
+        server(SERVER_ISN + 1 + HEAD.length() + 5, requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[4995]);
+
+        // Keep-alive: the ACK of the whole body arrives on the next request's segment.
+        String second = "GET /obj/1K.bin HTTP/1.1\r\nHost: v\r\n\r\n";
+        assertThat(client(requestEnd(), bodyEnd, TcpSegment.ACK, ascii(second))).isEqualTo(PASS);
+        assertThat(sent).as("no release: the client is not waiting for one").isEmpty();
+        // The kernel's next segment acknowledges the withheld byte, and none of the second request.
+        assertThat(server(bodyEnd, requestEnd() + second.length(), TcpSegment.ACK, NO_OPTIONS, NO_OPTIONS))
+                .isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).isEqualTo(requestEnd());
+        String head2 = "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nETag: \"x\"\r\n\r\n";
+        assertThat(server(bodyEnd, requestEnd() + second.length(), TcpSegment.ACK, NO_OPTIONS, ascii(head2)))
+                .isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).isEqualTo(requestEnd() + second.length() - 1);
+        assertThat(events).containsExactly("protected", "protected");
+    }
+
+    @Test
+    void theWithheldByteRetransmittedAfterTheReleaseDoesNotStartARequest() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        int bodyEnd = SERVER_ISN + 1 + HEAD.length() + 5000;
+        server(SERVER_ISN + 1 + HEAD.length() + 5, requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[4995]);
+        client(requestEnd() - 1, bodyEnd, TcpSegment.ACK, NO_OPTIONS);
+        assertThat(sent).hasSize(1);
+
+        // The client's timer fired before the release arrived: the byte again, then the same byte
+        // collapsed with the next request into one retransmission.
+        byte[] request = ascii(REQUEST);
+        assertThat(client(requestEnd() - 1, bodyEnd, TcpSegment.ACK, new byte[] {request[request.length - 1]}))
+                .isEqualTo(PASS);
+        String second = "GET /obj/1K.bin HTTP/1.1\r\nHost: v\r\n\r\n";
+        byte[] collapsed = new byte[1 + second.length()];
+        collapsed[0] = request[request.length - 1];
+        System.arraycopy(ascii(second), 0, collapsed, 1, second.length());
+        assertThat(client(requestEnd() - 1, bodyEnd, TcpSegment.ACK, collapsed)).isEqualTo(PASS);
+        String head2 = "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nETag: \"x\"\r\n\r\n";
+        assertThat(server(bodyEnd, requestEnd() + second.length(), TcpSegment.ACK, NO_OPTIONS, ascii(head2)))
+                .isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).as("the second request's last byte withheld").isEqualTo(requestEnd() + second.length() - 1);
+        FlowRecord saved = store.records.get(new FlowKey(CLIENT, clientPort, 80));
+        assertThat(new String(saved.request(), StandardCharsets.ISO_8859_1)).isEqualTo(second);
+        assertThat(saved.requestStart()).isEqualTo(requestEnd());
+        assertThat(events).containsExactly("protected", "protected");
+    }
+
     /** The engine takes over this test's connection as recovered mid-response, 5 body bytes sent. */
     int adoptRecovered(FlowEngine target) {
         FlowRecord record = new FlowRecord(new FlowKey(CLIENT, clientPort, 80), "server2", 1460, 7, 9, true, false,

@@ -35,6 +35,17 @@ class InterceptionRulesTest {
         }
     }
 
+    /** A release, prompt or answer the agent sends itself must not come back to it through the queue. */
+    @Test
+    void theAgentsOwnSegmentsLeaveBeforeAnyQueueRule() {
+        List<String> out = rules.stream().filter(r -> r.startsWith("-A TRODS_OUT ")).toList();
+        assertThat(indexOf(out, "-m mark --mark 0x54520005 -j ACCEPT")).as(out.toString()).isNotNegative()
+                .isLessThan(indexOf(out, "-j NFQUEUE"))
+                .isLessThan(indexOf(out, "-j CONNMARK"));
+        assertThat(rules.stream().filter(r -> r.startsWith("-A TRODS_IN ")))
+                .noneMatch(r -> r.contains("0x54520005")); // nothing inbound carries it
+    }
+
     @Test
     void healthCheckersSkipTheQueuesInBothDirectionsBeforeAnyQueueRule() {
         List<String> with = new InterceptionRules(80, 0, 1, List.of("198.19.0.3", "10.1.0.0/16")).render().lines().toList();
