@@ -72,6 +72,15 @@ public class AgentConfiguration {
                 .register(registry);
     }
 
+    /** Handshake saves and record removals dropped because their queue was full. */
+    @Bean
+    io.micrometer.core.instrument.binder.MeterBinder upkeepMeters(AgentRuntime runtime) {
+        return registry -> io.micrometer.core.instrument.FunctionCounter
+                .builder("trods.agent.upkeep.dropped", runtime, AgentRuntime::upkeepDropped)
+                .description("handshake saves and record removals dropped: the store fell behind")
+                .register(registry);
+    }
+
     private static void lanesCounter(MeterRegistry registry, String name, String tag, String value, AgentRuntime runtime,
             java.util.function.ToLongFunction<io.trods.agent.kernel.NftLaneWriter> read) {
         io.micrometer.core.instrument.FunctionCounter.builder(name, runtime, r -> {

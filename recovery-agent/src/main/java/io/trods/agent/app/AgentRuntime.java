@@ -63,16 +63,8 @@ public final class AgentRuntime implements SmartLifecycle {
      */
     private static final long PROMPT_FOLLOW_UP_MILLIS = 1000;
     private static final int PROMPT_FOLLOW_UP_ROUNDS = 3;
-    /**
-     * Handshake saves and record removals, in order, off the packet thread. When it falls behind,
-     * work is dropped: a handshake record is an optimisation, and records expire anyway.
-     */
-    private final ThreadPoolExecutor background = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS,
-            new java.util.concurrent.ArrayBlockingQueue<>(10_000), r -> {
-                Thread t = new Thread(r, "trods-records");
-                t.setDaemon(true);
-                return t;
-            }, new ThreadPoolExecutor.DiscardPolicy());
+    /** Handshake saves and record removals, in order, off the packet thread, batched. */
+    private RecordUpkeep upkeep;
     private Thread thread;
     private final FastPathRules fastPathRules;
     private volatile NftLaneWriter lanes;
@@ -103,7 +95,7 @@ public final class AgentRuntime implements SmartLifecycle {
             raw = RawSocket.open();
             engine = new FlowEngine(store, properties.serverId(), properties.maxFlows(), System::nanoTime,
                     System::currentTimeMillis, metrics, raw,
-                    properties.zeroWindow() ? properties.zeroWindowAfter().toNanos() : -1, new BackgroundKeeper(),
+                    properties.zeroWindow() ? properties.zeroWindowAfter().toNanos() : -1, startUpkeep(),
                     startFastPath());
             AtomicInteger n = new AtomicInteger();
             workers = new ThreadPoolExecutor(0, properties.recoveryThreads(), 60, TimeUnit.SECONDS,
@@ -238,27 +230,17 @@ public final class AgentRuntime implements SmartLifecycle {
         }
     }
 
-    private final class BackgroundKeeper implements io.trods.agent.engine.RecordKeeper {
-
-        @Override
-        public void saveHandshake(io.trods.agent.flow.FlowRecord record) {
-            run(record.key(), () -> store.saveIfAbsent(record));
+    private RecordUpkeep startUpkeep() {
+        if (upkeep == null) {
+            upkeep = new RecordUpkeep(store, 10_000, metrics::saveFailed);
         }
+        return upkeep;
+    }
 
-        @Override
-        public void delete(io.trods.agent.flow.FlowKey key, String server) {
-            run(key, () -> store.delete(key, server));
-        }
-
-        private void run(io.trods.agent.flow.FlowKey key, Runnable operation) {
-            background.execute(() -> {
-                try {
-                    operation.run();
-                } catch (io.trods.agent.flow.StoreUnavailableException e) {
-                    metrics.saveFailed(key, e);
-                }
-            });
-        }
+    /** Upkeep dropped since start because its queue was full (0 when not running). */
+    public long upkeepDropped() {
+        RecordUpkeep current = upkeep;
+        return current == null ? 0 : current.dropped();
     }
 
     @Override
@@ -284,6 +266,10 @@ public final class AgentRuntime implements SmartLifecycle {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        if (upkeep != null) {
+            upkeep.close(); // after the packet thread: the last removals it queued still go out
+            upkeep = null;
         }
         if (workers != null) {
             workers.shutdownNow();

@@ -76,6 +76,20 @@ public interface FlowStore {
     /** Removes a record and its index entry; absent records are fine. */
     void delete(FlowKey key, String server);
 
+    /**
+     * Applies upkeep in its order. The default goes one by one; the Redis store sends the whole
+     * batch as one pipeline on one connection, which keeps the order and costs one round trip.
+     */
+    default void upkeep(List<Upkeep> work) {
+        for (Upkeep u : work) {
+            if (u.handshake() != null) {
+                saveIfAbsent(u.handshake());
+            } else {
+                delete(u.removed(), u.server());
+            }
+        }
+    }
+
     /** The flows a server carried when it was last heard of: what to prompt after it failed. */
     List<FlowKey> flowsOf(String server);
 

@@ -93,7 +93,6 @@ public final class RedisFlowStore implements FlowStore {
         byte[] key = key(record.key());
         byte[] value = FlowRecordCodec.encode(record);
         byte[] index = indexKey(record.server());
-        String what = "save " + record.key();
         try (RedisConnection connection = connections.getConnection()) {
             @SuppressWarnings("unchecked")
             RedisClusterAsyncCommands<byte[], byte[]> async =
@@ -107,14 +106,15 @@ public final class RedisFlowStore implements FlowStore {
             return written
                     .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handle((done, failure) -> {
-                        if (failure != null) {
-                            throw new StoreUnavailableException("Redis: " + what + " failed: " + failure, failure);
+                        if (failure != null) { // the message is built only when it is needed
+                            throw new StoreUnavailableException("Redis: save " + record.key() + " failed: " + failure,
+                                    failure);
                         }
                         return null;
                     });
         } catch (DataAccessException | IllegalStateException | io.lettuce.core.RedisException e) {
             return java.util.concurrent.CompletableFuture.failedFuture(
-                    new StoreUnavailableException("Redis: " + what + " failed: " + e.getMessage(), e));
+                    new StoreUnavailableException("Redis: save " + record.key() + " failed: " + e.getMessage(), e));
         }
     }
 
@@ -127,6 +127,28 @@ public final class RedisFlowStore implements FlowStore {
                 redis.set(key, value, SetArgs.Builder.px(ttl.toMillis()).nx()),
                 redis.sadd(index, key),
                 redis.pexpire(index, ttl.toMillis())));
+    }
+
+    @Override
+    public void upkeep(List<io.trods.agent.flow.Upkeep> work) {
+        pipeline("upkeep of " + work.size() + " flows", redis -> {
+            List<RedisFuture<?>> futures = new ArrayList<>(work.size() * 3);
+            for (io.trods.agent.flow.Upkeep u : work) {
+                if (u.handshake() != null) {
+                    byte[] key = key(u.handshake().key());
+                    byte[] index = indexKey(u.server());
+                    futures.add(redis.set(key, FlowRecordCodec.encode(u.handshake()),
+                            SetArgs.Builder.px(ttl.toMillis()).nx()));
+                    futures.add(redis.sadd(index, key));
+                    futures.add(redis.pexpire(index, ttl.toMillis()));
+                } else {
+                    byte[] key = key(u.removed());
+                    futures.add(redis.del(key));
+                    futures.add(redis.srem(indexKey(u.server()), key));
+                }
+            }
+            return futures;
+        });
     }
 
     @Override
@@ -190,7 +212,6 @@ public final class RedisFlowStore implements FlowStore {
      */
     @Override
     public java.util.concurrent.CompletableFuture<Optional<FlowRecord>> findAsync(FlowKey key) {
-        String what = "find " + key;
         try (RedisConnection connection = connections.getConnection()) {
             @SuppressWarnings("unchecked")
             RedisClusterAsyncCommands<byte[], byte[]> async =
@@ -198,14 +219,15 @@ public final class RedisFlowStore implements FlowStore {
             return async.get(key(key)).toCompletableFuture()
                     .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handle((value, failure) -> {
-                        if (failure != null) {
-                            throw new StoreUnavailableException("Redis: " + what + " failed: " + failure, failure);
+                        if (failure != null) { // the message is built only when it is needed
+                            throw new StoreUnavailableException("Redis: find " + key + " failed: " + failure,
+                                    failure);
                         }
                         return value == null ? Optional.<FlowRecord>empty() : Optional.of(FlowRecordCodec.decode(value));
                     });
         } catch (DataAccessException | IllegalStateException | io.lettuce.core.RedisException e) {
             return java.util.concurrent.CompletableFuture.failedFuture(
-                    new StoreUnavailableException("Redis: " + what + " failed: " + e.getMessage(), e));
+                    new StoreUnavailableException("Redis: find " + key + " failed: " + e.getMessage(), e));
         }
     }
 

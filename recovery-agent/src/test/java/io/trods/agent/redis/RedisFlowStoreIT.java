@@ -140,6 +140,23 @@ class RedisFlowStoreIT {
                 .containsExactly(first.key());
     }
 
+    /** One pipeline, applied in order: a removal after a save, and NX never overwriting a response's record. */
+    @Test
+    void upkeepIsAppliedInOrderInOneBatch() {
+        FlowRecord response = record(42200, "server3");
+        store.save(response);
+        FlowRecord a = record(42201, "server3");
+        FlowRecord b = new FlowRecord(response.key(), "server3", 536, -1, -1, false, false, 1, new byte[0], 2,
+                new byte[0], 2L);
+        FlowRecord c = record(42202, "server3");
+        store.upkeep(List.of(io.trods.agent.flow.Upkeep.saveHandshake(a), io.trods.agent.flow.Upkeep.saveHandshake(b),
+                io.trods.agent.flow.Upkeep.remove(a.key(), "server3"), io.trods.agent.flow.Upkeep.saveHandshake(c)));
+        assertThat(store.find(a.key())).as("saved, then removed").isEmpty();
+        assertThat(store.find(response.key())).as("not overwritten by a handshake's record").contains(response);
+        assertThat(store.find(c.key())).contains(c);
+        assertThat(store.flowsOf("server3")).containsExactlyInAnyOrder(response.key(), c.key());
+    }
+
     @Test
     void recordsExpireAsABackstop() throws Exception {
         RedisFlowStore shortLived = new RedisFlowStore(connections, Duration.ofMillis(300));
