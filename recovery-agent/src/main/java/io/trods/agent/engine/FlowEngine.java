@@ -178,7 +178,12 @@ public final class FlowEngine {
             return open(seg, id, flow);
         }
         if (flow == null) {
-            listener.responseUnprotected(FlowKey.ofClientSegment(seg), Unprotected.UNTRACKED);
+            if (seg.payloadLength() > 0) {
+                // A request the agent cannot protect. A bare ACK or FIN (say, one that was queued
+                // behind the FIN that ended the flow) is no response: counted, it made the
+                // "unprotected responses" alert fire in normal operation.
+                listener.responseUnprotected(FlowKey.ofClientSegment(seg), Unprotected.UNTRACKED);
+            }
             return PASS_AND_FORGET; // older than the agent, or not tracked: the kernel's business
         }
         flow.lastSeenNanos = nanoClock.getAsLong();

@@ -655,6 +655,17 @@ class FlowEngineTest {
         assertThat(client(5, 6, TcpSegment.ACK, ascii("GET / HTTP/1.1\r\n\r\n"))).isEqualTo(PASS_AND_FORGET);
         assertThat(server(6, 30, TcpSegment.ACK, NO_OPTIONS, ascii(HEAD))).isEqualTo(PASS_AND_FORGET);
         assertThat(store.log).isEmpty();
+        assertThat(events).as("the request is an unprotected response").containsExactly("unprotected UNTRACKED");
+    }
+
+    @Test
+    void aBareAckOfAFlowAlreadyEndedIsNotCountedAsAnUnprotectedResponse() {
+        handshake();
+        assertThat(client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK | TcpSegment.FIN, NO_OPTIONS))
+                .isEqualTo(PASS_AND_FORGET);
+        // Queued behind the FIN before the connection was let go: the last ACK of the close.
+        assertThat(client(CLIENT_ISN + 2, SERVER_ISN + 2, TcpSegment.ACK, NO_OPTIONS)).isEqualTo(PASS_AND_FORGET);
+        assertThat(events).isEmpty();
     }
 
     @Test
