@@ -71,8 +71,17 @@ public final class PacketLoop implements Runnable {
     static final int MAX_HELD_PER_LOOKUP = 16;
 
     /** A copy of a held segment and what its verdict needs. */
-    private record Held(int queue, int packetId, byte[] packet, boolean checksumNotReady, int skbInfo) {
+    private record Held(int queue, int packetId, byte[] packet, int length, boolean checksumNotReady, int skbInfo) {
     }
+
+    /** Held copies up to this size come from {@link #spareCopies} and go back to it once answered. */
+    static final int POOLED_COPY_BYTES = 2048;
+    /**
+     * Buffers of answered held packets, for the next: a response's first segment is held for its
+     * save, so without them every small response allocated a copy of its first segment.
+     */
+    private final java.util.ArrayDeque<byte[]> spareCopies = new java.util.ArrayDeque<>();
+    private static final int MAX_SPARE_COPIES = 1024;
 
     /** @param dump where to copy every queued packet (debugging), null for none */
     public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer,
@@ -194,16 +203,14 @@ public final class PacketLoop implements Runnable {
             verdict = FlowEngine.PASS;
         }
         if (verdict == LOOKUP_HOLD) {
-            verdict = holdForLookup(new Held(packet.queue, packet.packetId,
-                    java.util.Arrays.copyOfRange(in.array(), packet.payloadOffset, packet.payloadOffset + packet.payloadLength),
-                    packet.checksumNotReady(), packet.skbInfo));
+            Held copy = heldCopy();
+            verdict = holdForLookup(copy);
             if (verdict == LOOKUP_HOLD) {
                 return;
             }
+            recycle(copy); // not kept: answered from the receive buffer below
         } else if (verdict == FlowEngine.HOLD) {
-            hold(new Held(packet.queue, packet.packetId,
-                    java.util.Arrays.copyOfRange(in.array(), packet.payloadOffset, packet.payloadOffset + packet.payloadLength),
-                    packet.checksumNotReady(), packet.skbInfo));
+            hold(heldCopy());
             return;
         }
         answer(verdict, packet.queue, packet.packetId, in.array(), packet.payloadOffset, packet.payloadLength,
@@ -267,6 +274,22 @@ public final class PacketLoop implements Runnable {
     }
 
     /** Decides on a held packet (wrapped in {@link #segment}): a verdict, or {@link #KEPT}. */
+    /** A copy of the packet just received, kept until its verdict, in a spare buffer when one fits. */
+    private Held heldCopy() {
+        int length = packet.payloadLength;
+        byte[] copy = length <= POOLED_COPY_BYTES
+                ? (spareCopies.isEmpty() ? new byte[POOLED_COPY_BYTES] : spareCopies.pop())
+                : new byte[length];
+        System.arraycopy(in.array(), packet.payloadOffset, copy, 0, length);
+        return new Held(packet.queue, packet.packetId, copy, length, packet.checksumNotReady(), packet.skbInfo);
+    }
+
+    private void recycle(Held answered) {
+        if (answered.packet().length == POOLED_COPY_BYTES && spareCopies.size() < MAX_SPARE_COPIES) {
+            spareCopies.push(answered.packet());
+        }
+    }
+
     private interface HeldDecision {
         int decide(Held packet);
     }
@@ -279,7 +302,7 @@ public final class PacketLoop implements Runnable {
         for (Held h : waiting) {
             int verdict = FlowEngine.PASS;
             try {
-                if (segment.wrap(h.packet(), 0, h.packet().length)) {
+                if (segment.wrap(h.packet(), 0, h.length())) {
                     verdict = decision.decide(h);
                 }
             } catch (RuntimeException e) {
@@ -291,12 +314,13 @@ public final class PacketLoop implements Runnable {
                 continue;
             }
             try {
-                answer(verdict, h.queue(), h.packetId(), h.packet(), 0, h.packet().length, h.checksumNotReady(),
+                answer(verdict, h.queue(), h.packetId(), h.packet(), 0, h.length(), h.checksumNotReady(),
                         h.skbInfo());
             } catch (KernelCallException e) {
                 faults.incrementAndGet();
                 log.warn("verdict of a held packet failed: {}", e.getMessage());
             }
+            recycle(h); // the kernel copied the verdict's packet: the buffer is free
         }
     }
 

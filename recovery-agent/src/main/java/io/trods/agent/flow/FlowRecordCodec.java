@@ -1,11 +1,8 @@
 package io.trods.agent.flow;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 
 /**
@@ -23,32 +20,31 @@ public final class FlowRecordCodec {
     private FlowRecordCodec() {
     }
 
+    /** One array of the exact size, written once (it is encoded for every protected response). */
     public static byte[] encode(FlowRecord r) {
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256 + r.request().length + r.responseHead().length);
-        try (DataOutputStream out = new DataOutputStream(bytes)) {
-            out.writeShort(MAGIC);
-            out.writeByte(VERSION);
-            out.writeInt(r.key().clientAddress());
-            out.writeShort(r.key().clientPort());
-            out.writeShort(r.key().servicePort());
-            byte[] server = r.server().getBytes(StandardCharsets.UTF_8);
-            out.writeShort(server.length);
-            out.write(server);
-            out.writeInt(r.clientMss());
-            out.writeByte(r.clientWindowScale());
-            out.writeByte(r.serverWindowScale());
-            out.writeByte((r.sackPermitted() ? 1 : 0) | (r.timestamps() ? 2 : 0));
-            out.writeInt(r.requestStart());
-            out.writeInt(r.request().length);
-            out.write(r.request());
-            out.writeInt(r.responseStart());
-            out.writeInt(r.responseHead().length);
-            out.write(r.responseHead());
-            out.writeLong(r.savedAtMillis());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
-        }
-        return bytes.toByteArray();
+        byte[] server = r.server().getBytes(StandardCharsets.UTF_8);
+        int size = 2 + 1 + 4 + 2 + 2 + 2 + server.length + 4 + 1 + 1 + 1 + 4 + 4 + r.request().length + 4 + 4
+                + r.responseHead().length + 8;
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(size); // big-endian, as DataOutputStream wrote
+        out.putShort((short) MAGIC);
+        out.put((byte) VERSION);
+        out.putInt(r.key().clientAddress());
+        out.putShort((short) r.key().clientPort());
+        out.putShort((short) r.key().servicePort());
+        out.putShort((short) server.length);
+        out.put(server);
+        out.putInt(r.clientMss());
+        out.put((byte) r.clientWindowScale());
+        out.put((byte) r.serverWindowScale());
+        out.put((byte) ((r.sackPermitted() ? 1 : 0) | (r.timestamps() ? 2 : 0)));
+        out.putInt(r.requestStart());
+        out.putInt(r.request().length);
+        out.put(r.request());
+        out.putInt(r.responseStart());
+        out.putInt(r.responseHead().length);
+        out.put(r.responseHead());
+        out.putLong(r.savedAtMillis());
+        return out.array();
     }
 
     /** @throws IllegalArgumentException for anything but a complete record of a known version */

@@ -3,7 +3,6 @@ package io.trods.agent.http;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * The head of an HTTP/1.x message split into its start line and header fields, strictly: anything
@@ -18,6 +17,7 @@ final class HttpHead {
     static final int MAX_FIELDS = 100;
 
     final String startLine;
+    /** As sent: compared without regard to case. */
     final List<String> names = new ArrayList<>();
     final List<String> values = new ArrayList<>();
     /** Bytes from the start of the message to the end of the blank line that closes the head. */
@@ -42,53 +42,68 @@ final class HttpHead {
         return -1;
     }
 
-    /** The head's lines, split at CRLF (String.split would compile a regular expression per head). */
-    private static String[] lines(String text) {
-        java.util.List<String> lines = new java.util.ArrayList<>(16);
-        int start = 0;
-        for (int crlf; (crlf = text.indexOf("\r\n", start)) >= 0; start = crlf + 2) {
-            lines.add(text.substring(start, crlf));
-        }
-        lines.add(text.substring(start));
-        return lines.toArray(new String[0]);
-    }
-
     /**
-     * Splits a complete head.
+     * Splits a complete head. Works on the bytes: two strings per field (its name, as sent, and
+     * its value), since heads are split for every protected response on the packet thread.
      *
      * @throws MalformedHttpException when the head breaks the grammar of RFC 9112
      */
     static HttpHead split(byte[] buf, int from, int headLength) throws MalformedHttpException {
-        String text = new String(buf, from, headLength - 4, StandardCharsets.ISO_8859_1);
-        String[] lines = lines(text);
-        HttpHead head = new HttpHead(lines[0], headLength);
-        checkChars(lines[0]);
-        if (lines.length - 1 > MAX_FIELDS) {
-            throw new MalformedHttpException("more than " + MAX_FIELDS + " header fields");
-        }
-        for (int i = 1; i < lines.length; i++) {
-            String line = lines[i];
-            checkChars(line);
-            if (line.isEmpty() || line.charAt(0) == ' ' || line.charAt(0) == '\t') {
+        int end = from + headLength - 4; // where the last line ends: the blank line's CRLF CRLF follows
+        int lineEnd = lineEnd(buf, from, end);
+        checkChars(buf, from, lineEnd);
+        HttpHead head = new HttpHead(new String(buf, from, lineEnd - from, StandardCharsets.ISO_8859_1), headLength);
+        for (int start = lineEnd + 2; lineEnd < end; start = lineEnd + 2) {
+            lineEnd = lineEnd(buf, start, end);
+            checkChars(buf, start, lineEnd);
+            if (head.names.size() == MAX_FIELDS) {
+                throw new MalformedHttpException("more than " + MAX_FIELDS + " header fields");
+            }
+            if (start == lineEnd || buf[start] == ' ' || buf[start] == '\t') {
                 throw new MalformedHttpException("obsolete line folding or an empty field line");
             }
-            int colon = line.indexOf(':');
-            if (colon <= 0) {
+            int colon = start;
+            while (colon < lineEnd && buf[colon] != ':') {
+                colon++;
+            }
+            if (colon == start || colon == lineEnd) {
                 throw new MalformedHttpException("a header field without a name and a colon");
             }
-            String name = line.substring(0, colon);
+            String name = new String(buf, start, colon - start, StandardCharsets.ISO_8859_1);
             if (!Tokens.isToken(name)) {
                 throw new MalformedHttpException("an invalid header field name: " + Tokens.printable(name));
             }
-            head.names.add(name.toLowerCase(Locale.ROOT));
-            head.values.add(line.substring(colon + 1).strip());
+            int valueStart = colon + 1;
+            int valueEnd = lineEnd;
+            while (valueStart < valueEnd && isOws(buf[valueStart])) {
+                valueStart++;
+            }
+            while (valueEnd > valueStart && isOws(buf[valueEnd - 1])) {
+                valueEnd--;
+            }
+            head.names.add(name);
+            head.values.add(new String(buf, valueStart, valueEnd - valueStart, StandardCharsets.ISO_8859_1));
         }
         return head;
     }
 
-    private static void checkChars(String line) throws MalformedHttpException {
-        for (int i = 0; i < line.length(); i++) {
-            char c = line.charAt(i);
+    /** Where the line starting at {@code start} ends: its CRLF, or {@code end} for the last line. */
+    private static int lineEnd(byte[] buf, int start, int end) {
+        for (int i = start; i + 1 < end; i++) {
+            if (buf[i] == '\r' && buf[i + 1] == '\n') {
+                return i;
+            }
+        }
+        return end;
+    }
+
+    private static boolean isOws(byte b) {
+        return b == ' ' || b == '\t';
+    }
+
+    private static void checkChars(byte[] buf, int from, int to) throws MalformedHttpException {
+        for (int i = from; i < to; i++) {
+            int c = buf[i] & 0xFF;
             if (c == '\n' || c == '\r' || c == 0 || c < 0x20 && c != '\t' || c == 0x7F) {
                 throw new MalformedHttpException("a control character in the head");
             }
@@ -99,7 +114,7 @@ final class HttpHead {
     String single(String name) throws MalformedHttpException {
         String found = null;
         for (int i = 0; i < names.size(); i++) {
-            if (names.get(i).equals(name)) {
+            if (names.get(i).equalsIgnoreCase(name)) {
                 if (found != null && !found.equals(values.get(i))) {
                     throw new MalformedHttpException("conflicting " + name + " fields");
                 }
@@ -113,7 +128,7 @@ final class HttpHead {
     String joined(String name) {
         StringBuilder joined = null;
         for (int i = 0; i < names.size(); i++) {
-            if (names.get(i).equals(name)) {
+            if (names.get(i).equalsIgnoreCase(name)) {
                 joined = joined == null ? new StringBuilder(values.get(i)) : joined.append(", ").append(values.get(i));
             }
         }

@@ -38,6 +38,12 @@ public final class RedisFlowStore implements FlowStore {
     private final RedisConnectionFactory connections;
     private final Duration ttl;
     private final Duration timeout;
+    /**
+     * The shared connection's asynchronous commands, looked up once: looking them up per command
+     * built a connection wrapper each time (Spring's LettuceConnection and its command helpers),
+     * for every save and lookup.
+     */
+    private volatile RedisClusterAsyncCommands<byte[], byte[]> shared;
 
     public RedisFlowStore(RedisConnectionFactory connections, Duration ttl) {
         this(connections, ttl, Duration.ofMillis(200));
@@ -82,6 +88,22 @@ public final class RedisFlowStore implements FlowStore {
      * saves of many flows are then on the wire together, and the packet thread never waits for
      * Redis. Bounded by the same timeout.
      */
+    /**
+     * The shared connection's commands; looked up again once that connection is closed (Lettuce
+     * reconnects an open one by itself, behind the same object).
+     */
+    @SuppressWarnings("unchecked")
+    private RedisClusterAsyncCommands<byte[], byte[]> shared() {
+        RedisClusterAsyncCommands<byte[], byte[]> current = shared;
+        if (current == null || !current.isOpen()) {
+            try (RedisConnection connection = connections.getConnection()) {
+                current = (RedisClusterAsyncCommands<byte[], byte[]>) connection.getNativeConnection();
+            }
+            shared = current;
+        }
+        return current;
+    }
+
     @Override
     public java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record) {
         return saveAsync(record, false);
@@ -93,10 +115,8 @@ public final class RedisFlowStore implements FlowStore {
         byte[] key = key(record.key());
         byte[] value = FlowRecordCodec.encode(record);
         byte[] index = indexKey(record.server());
-        try (RedisConnection connection = connections.getConnection()) {
-            @SuppressWarnings("unchecked")
-            RedisClusterAsyncCommands<byte[], byte[]> async =
-                    (RedisClusterAsyncCommands<byte[], byte[]>) connection.getNativeConnection();
+        try {
+            RedisClusterAsyncCommands<byte[], byte[]> async = shared();
             java.util.concurrent.CompletableFuture<?> written = indexed
                     ? async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture()
                     : java.util.concurrent.CompletableFuture.allOf(
@@ -212,10 +232,8 @@ public final class RedisFlowStore implements FlowStore {
      */
     @Override
     public java.util.concurrent.CompletableFuture<Optional<FlowRecord>> findAsync(FlowKey key) {
-        try (RedisConnection connection = connections.getConnection()) {
-            @SuppressWarnings("unchecked")
-            RedisClusterAsyncCommands<byte[], byte[]> async =
-                    (RedisClusterAsyncCommands<byte[], byte[]>) connection.getNativeConnection();
+        try {
+            RedisClusterAsyncCommands<byte[], byte[]> async = shared();
             return async.get(key(key)).toCompletableFuture()
                     .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handle((value, failure) -> {
@@ -305,10 +323,8 @@ public final class RedisFlowStore implements FlowStore {
     private void pipeline(String what,
             java.util.function.Function<RedisClusterAsyncCommands<byte[], byte[]>, List<RedisFuture<?>>> commands) {
         call(() -> {
-            try (RedisConnection connection = connections.getConnection()) {
-                @SuppressWarnings("unchecked")
-                RedisClusterAsyncCommands<byte[], byte[]> async =
-                        (RedisClusterAsyncCommands<byte[], byte[]>) connection.getNativeConnection();
+            try {
+                RedisClusterAsyncCommands<byte[], byte[]> async = shared();
                 List<RedisFuture<?>> futures = commands.apply(async);
                 if (!LettuceFutures.awaitAll(timeout.toMillis(), TimeUnit.MILLISECONDS,
                         futures.toArray(new RedisFuture<?>[0]))) {

@@ -111,6 +111,31 @@ class HttpHeadsTest {
         assertThat(head.contentRange()).isNull();
     }
 
+    /** Field names match whatever their case; values lose the whitespace around them, and only that. */
+    @Test
+    void fieldNamesMatchInAnyCaseAndValuesAreTrimmedOfSpacesAndTabs() throws Exception {
+        ResponseHead head = response("HTTP/1.1 200 OK\r\ncontent-LENGTH:\t 42 \t\r\nETAG:  \"a b\"\r\n\r\n");
+        assertThat(head.contentLength()).isEqualTo(42);
+        assertThat(head.etag()).isEqualTo("\"a b\"");
+        RequestHead request = request("GET /x HTTP/1.1\r\nHOST: h\r\nrange: bytes=1-\r\n\r\n");
+        assertThat(request.host()).isEqualTo("h");
+        assertThat(request.range()).isEqualTo("bytes=1-");
+        String hundred = "GET / HTTP/1.1\r\n" + "X: 1\r\n".repeat(100) + "\r\n";
+        assertThat(request(hundred).length()).isEqualTo(hundred.length());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+        "GET / HTTP/1.1\r\n: x\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: a\rb\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: a\r\n\tfolded\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: a\u007F\r\n\r\n",
+        "GET / HTTP/1.1\r\nX: a\r\r\n\r\n",
+    })
+    void refusesEmptyNamesBareCarriageReturnsAndFolding(String text) {
+        assertThatThrownBy(() -> request(text)).isInstanceOf(MalformedHttpException.class);
+    }
+
     @Test
     void parsesContentRanges() throws Exception {
         ResponseHead head = response("HTTP/1.1 206 Partial Content\r\nContent-Length: 100\r\n"
