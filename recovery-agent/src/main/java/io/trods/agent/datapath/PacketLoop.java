@@ -273,7 +273,6 @@ public final class PacketLoop implements Runnable {
         }
     }
 
-    /** Decides on a held packet (wrapped in {@link #segment}): a verdict, or {@link #KEPT}. */
     /** A copy of the packet just received, kept until its verdict, in a spare buffer when one fits. */
     private Held heldCopy() {
         int length = packet.payloadLength;
@@ -290,6 +289,7 @@ public final class PacketLoop implements Runnable {
         }
     }
 
+    /** Decides on a held packet (wrapped in {@link #segment}): a verdict, or {@link #KEPT}. */
     private interface HeldDecision {
         int decide(Held packet);
     }
