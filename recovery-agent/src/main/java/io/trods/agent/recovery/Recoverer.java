@@ -135,7 +135,11 @@ public final class Recoverer {
     }
 
     public int onUnknownFlow(TcpSegment seg) {
-        if (seg.has(TcpSegment.SYN) || seg.has(TcpSegment.RST) || !seg.has(TcpSegment.ACK)) {
+        if (seg.has(TcpSegment.SYN)) {
+            return ACCEPT;
+        }
+        if (seg.has(TcpSegment.RST) || !seg.has(TcpSegment.ACK)) {
+            endTrackedFlow(seg);
             return ACCEPT;
         }
         long now = nanoClock.getAsLong();
@@ -143,6 +147,7 @@ public final class Recoverer {
         if (engine.tracks(key)) {
             // Queued before the connection was recreated (several of the client's packets can be on
             // their way at once): the new socket exists now and takes it.
+            endTrackedFlow(seg);
             listener.outcome(key, Outcome.ALREADY_RECOVERED, 0);
             return ACCEPT;
         }
@@ -217,6 +222,18 @@ public final class Recoverer {
         log.info("recovering {} from {}: object bytes {}-{} of {} (lookup {} us, repair {} us)", key, record.server(),
                 plan.first(), plan.last(), plan.target(), (looked - start) / 1000, (nanoClock.getAsLong() - looked) / 1000);
         return handOver(key, record, connection, start, "download", c -> splicer.splice(plan, c));
+    }
+
+    /**
+     * A FIN or RST of a flow the engine tracks, arriving here because no local socket has the
+     * connection any more (the web server gave it up, say after its send timeout): the engine
+     * must hear of the end, else it keeps the flow, and its record, until the idle sweep. The
+     * kernel still gets the packet as it would have.
+     */
+    private void endTrackedFlow(TcpSegment seg) {
+        if ((seg.has(TcpSegment.FIN) || seg.has(TcpSegment.RST)) && engine.tracks(FlowKey.ofClientSegment(seg))) {
+            engine.onClientSegment(seg);
+        }
     }
 
     /**

@@ -86,6 +86,26 @@ class RecovererTest {
         assertThat(outcomes).containsExactly(Recoverer.Outcome.STORE_UNAVAILABLE);
     }
 
+    /** The web server gave the connection up (its socket is gone): the client's end still ends the flow. */
+    @Test
+    void aFinOrResetOfATrackedFlowThatLandsHereEndsItInTheEngine() {
+        Recoverer r = recoverer(1000);
+        FlowKey fin = new FlowKey(0xC6120002, 40001, 80);
+        FlowKey reset = new FlowKey(0xC6120002, 40002, 80);
+        engine.adopt(io.trods.agent.engine.RecoveryPlanFixtures.plan(fin));
+        engine.adopt(io.trods.agent.engine.RecoveryPlanFixtures.plan(reset));
+
+        assertThat(r.onUnknownFlow(packet(40001, TcpSegment.FIN | TcpSegment.ACK))).isEqualTo(Recoverer.ACCEPT);
+        assertThat(r.onUnknownFlow(packet(40002, TcpSegment.RST))).isEqualTo(Recoverer.ACCEPT);
+
+        assertThat(engine.tracks(fin)).isFalse();
+        assertThat(engine.tracks(reset)).isFalse();
+        assertThat(engine.trackedFlows()).isZero();
+        // An end of a flow nobody tracks costs nothing more than before: no lookup.
+        assertThat(r.onUnknownFlow(packet(40003, TcpSegment.RST))).isEqualTo(Recoverer.ACCEPT);
+        assertThat(store.log).noneMatch(l -> l.startsWith("find"));
+    }
+
     @Test
     void aFlowAlreadyRecoveredIsLeftToItsNewSocket() {
         Recoverer r = recoverer(1000);
