@@ -63,22 +63,22 @@ public class AgentConfiguration {
         };
     }
 
-    /** Packets the kernel let through without asking (queue or socket full: fail-open). */
+    /**
+     * Work the agent could not keep up with: packets the kernel let through without asking (queue
+     * or socket full: fail-open), and handshake saves and record removals dropped (queue full).
+     */
     @Bean
-    io.micrometer.core.instrument.binder.MeterBinder queueMeters(AgentRuntime runtime) {
-        return registry -> io.micrometer.core.instrument.FunctionCounter
-                .builder("trods.agent.packets.unqueued", runtime, AgentRuntime::unseenPackets)
-                .description("packets accepted by the kernel without the agent: its queue or socket was full")
-                .register(registry);
-    }
-
-    /** Handshake saves and record removals dropped because their queue was full. */
-    @Bean
-    io.micrometer.core.instrument.binder.MeterBinder upkeepMeters(AgentRuntime runtime) {
-        return registry -> io.micrometer.core.instrument.FunctionCounter
-                .builder("trods.agent.upkeep.dropped", runtime, AgentRuntime::upkeepDropped)
-                .description("handshake saves and record removals dropped: the store fell behind")
-                .register(registry);
+    io.micrometer.core.instrument.binder.MeterBinder backlogMeters(AgentRuntime runtime) {
+        return registry -> {
+            io.micrometer.core.instrument.FunctionCounter
+                    .builder("trods.agent.packets.unqueued", runtime, AgentRuntime::unseenPackets)
+                    .description("packets accepted by the kernel without the agent: its queue or socket was full")
+                    .register(registry);
+            io.micrometer.core.instrument.FunctionCounter
+                    .builder("trods.agent.upkeep.dropped", runtime, AgentRuntime::upkeepDropped)
+                    .description("handshake saves and record removals dropped: the store fell behind")
+                    .register(registry);
+        };
     }
 
     private static void lanesCounter(MeterRegistry registry, String name, String tag, String value, AgentRuntime runtime,

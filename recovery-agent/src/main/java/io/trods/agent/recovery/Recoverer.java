@@ -146,8 +146,11 @@ public final class Recoverer {
         FlowKey key = FlowKey.ofClientSegment(seg);
         if (engine.tracks(key)) {
             // Queued before the connection was recreated (several of the client's packets can be on
-            // their way at once): the new socket exists now and takes it.
-            endTrackedFlow(seg);
+            // their way at once): the new socket exists now and takes it. A FIN of it may come
+            // here because its socket is gone: the engine must hear of it (see endTrackedFlow).
+            if (seg.has(TcpSegment.FIN)) {
+                engine.onClientSegment(seg);
+            }
             listener.outcome(key, Outcome.ALREADY_RECOVERED, 0);
             return ACCEPT;
         }

@@ -84,11 +84,6 @@ public final class RedisFlowStore implements FlowStore {
     }
 
     /**
-     * The same three commands as {@link #save}, sent on the shared connection without waiting:
-     * saves of many flows are then on the wire together, and the packet thread never waits for
-     * Redis. Bounded by the same timeout.
-     */
-    /**
      * The shared connection's commands; looked up again once that connection is closed (Lettuce
      * reconnects an open one by itself, behind the same object).
      */
@@ -104,6 +99,11 @@ public final class RedisFlowStore implements FlowStore {
         return current;
     }
 
+    /**
+     * The same three commands as {@link #save}, sent on the shared connection without waiting:
+     * saves of many flows are then on the wire together, and the packet thread never waits for
+     * Redis. Bounded by the same timeout.
+     */
     @Override
     public java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record) {
         return saveAsync(record, false);
@@ -140,13 +140,29 @@ public final class RedisFlowStore implements FlowStore {
 
     @Override
     public void saveIfAbsent(FlowRecord record) {
+        pipeline("save " + record.key() + " if absent", redis -> {
+            List<RedisFuture<?>> futures = new ArrayList<>(3);
+            handshakeCommands(redis, record, futures);
+            return futures;
+        });
+    }
+
+    /** SET NX of a handshake's record, and its index entry. */
+    private void handshakeCommands(RedisClusterAsyncCommands<byte[], byte[]> redis, FlowRecord record,
+            List<RedisFuture<?>> into) {
         byte[] key = key(record.key());
-        byte[] value = FlowRecordCodec.encode(record);
         byte[] index = indexKey(record.server());
-        pipeline("save " + record.key() + " if absent", redis -> List.of(
-                redis.set(key, value, SetArgs.Builder.px(ttl.toMillis()).nx()),
-                redis.sadd(index, key),
-                redis.pexpire(index, ttl.toMillis())));
+        into.add(redis.set(key, FlowRecordCodec.encode(record), SetArgs.Builder.px(ttl.toMillis()).nx()));
+        into.add(redis.sadd(index, key));
+        into.add(redis.pexpire(index, ttl.toMillis()));
+    }
+
+    /** DEL of a record, and SREM of its index entry. */
+    private void removalCommands(RedisClusterAsyncCommands<byte[], byte[]> redis, FlowKey flow, String server,
+            List<RedisFuture<?>> into) {
+        byte[] key = key(flow);
+        into.add(redis.del(key));
+        into.add(redis.srem(indexKey(server), key));
     }
 
     @Override
@@ -155,16 +171,9 @@ public final class RedisFlowStore implements FlowStore {
             List<RedisFuture<?>> futures = new ArrayList<>(work.size() * 3);
             for (io.trods.agent.flow.Upkeep u : work) {
                 if (u.handshake() != null) {
-                    byte[] key = key(u.handshake().key());
-                    byte[] index = indexKey(u.server());
-                    futures.add(redis.set(key, FlowRecordCodec.encode(u.handshake()),
-                            SetArgs.Builder.px(ttl.toMillis()).nx()));
-                    futures.add(redis.sadd(index, key));
-                    futures.add(redis.pexpire(index, ttl.toMillis()));
+                    handshakeCommands(redis, u.handshake(), futures);
                 } else {
-                    byte[] key = key(u.removed());
-                    futures.add(redis.del(key));
-                    futures.add(redis.srem(indexKey(u.server()), key));
+                    removalCommands(redis, u.removed(), u.server(), futures);
                 }
             }
             return futures;
@@ -251,8 +260,11 @@ public final class RedisFlowStore implements FlowStore {
 
     @Override
     public void delete(FlowKey key, String server) {
-        byte[] k = key(key);
-        pipeline("delete " + key, redis -> List.of(redis.del(k), redis.srem(indexKey(server), k)));
+        pipeline("delete " + key, redis -> {
+            List<RedisFuture<?>> futures = new ArrayList<>(2);
+            removalCommands(redis, key, server, futures);
+            return futures;
+        });
     }
 
     @Override
