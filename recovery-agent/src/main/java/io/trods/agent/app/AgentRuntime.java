@@ -121,7 +121,7 @@ public final class AgentRuntime implements SmartLifecycle {
             socket = NfQueueSocket.open(new int[] {properties.normalQueue(), properties.recoveryQueue()}, 8192,
                     Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_GSO, 200);
             dump = startDump();
-            loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, properties.idleFlow().toSeconds(),
+            loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, store, properties.idleFlow().toSeconds(),
                     dump);
             thread = new Thread(loop, "trods-packets");
             thread.setDaemon(true);

@@ -1,6 +1,7 @@
 package io.trods.agent.datapath;
 
 import io.trods.agent.engine.FlowEngine;
+import io.trods.agent.flow.FlowStore;
 import io.trods.agent.kernel.InterceptionRules;
 import io.trods.agent.kernel.KernelCallException;
 import io.trods.agent.kernel.NfQueueSocket;
@@ -44,6 +45,8 @@ public final class PacketLoop implements Runnable {
     private final int recoveryQueue;
     private final FlowEngine engine;
     private final Recoverer recoverer;
+    /** Where the engine's saves and the recoverer's lookups wait to be flushed together. */
+    private final FlowStore store;
     private final long idleNanos;
     /** The debug dump, null when off (the default): then one null check per packet is all it costs. */
     private final PacketDump dump;
@@ -83,10 +86,21 @@ public final class PacketLoop implements Runnable {
     private final java.util.ArrayDeque<byte[]> spareCopies = new java.util.ArrayDeque<>();
     private static final int MAX_SPARE_COPIES = 1024;
 
-    /** @param dump where to copy every queued packet (debugging), null for none */
-    public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer,
+    /**
+     * Saves and lookups started while packets keep coming are flushed once this many wait, not
+     * later: under a steady stream the queue never runs dry, and they must not wait for it to.
+     */
+    static final int MAX_UNFLUSHED = 64;
+
+    /**
+     * @param store the store the engine and the recoverer use: its batched commands are flushed
+     *     whenever the queue runs dry
+     * @param dump where to copy every queued packet (debugging), null for none
+     */
+    public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer, FlowStore store,
             long idleFlowSeconds, PacketDump dump) {
         this.socket = socket;
+        this.store = store;
         this.dump = dump;
         this.recoveryQueue = recoveryQueue;
         this.engine = engine;
@@ -143,7 +157,13 @@ public final class PacketLoop implements Runnable {
         long nextSweep = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         while (running) {
             try {
-                int n = socket.receive(in);
+                // Blocks only when nothing waits to be flushed; otherwise an empty queue answers at
+                // once, and the saves and lookups of this drain go out together (below).
+                boolean flushPending = store.unflushed() > 0;
+                int n = socket.receive(in, !flushPending);
+                if (flushPending && (n == 0 || store.unflushed() >= MAX_UNFLUSHED)) {
+                    store.flush();
+                }
                 for (int at = 0; at < n; ) {
                     int next = Nfqueue.messageEnd(in, at, n);
                     try {

@@ -38,6 +38,21 @@ public interface FlowStore {
     }
 
     /**
+     * Asynchronous saves and lookups started since the last {@link #flush} that may still wait in a
+     * buffer of this store; 0 for a store that sends each at once (the default).
+     */
+    default int unflushed() {
+        return 0;
+    }
+
+    /**
+     * Sends the asynchronous saves and lookups started so far, together. Their caller (the packet
+     * thread) calls it whenever it has no packet left to handle: until then they may wait.
+     */
+    default void flush() {
+    }
+
+    /**
      * Saves a record only if the flow has none yet: the handshake record, saved in the background,
      * must never overwrite the response's record if it lands later.
      */

@@ -39,6 +39,7 @@ final class LibC {
     static final int NETLINK_CAP_ACK = 10;
     static final int IPPROTO_RAW = 255;
     static final int EAGAIN = 11;
+    static final int MSG_DONTWAIT = 0x40;
     static final int ENOBUFS = 105;
 
     static final int SOL_TCP = 6;

@@ -106,8 +106,18 @@ public final class NfQueueSocket implements Closeable {
      * @return bytes received, 0 if the receive timeout passed first
      */
     public int receive(NetlinkBuffer into) throws KernelCallException {
+        return receive(into, true);
+    }
+
+    /**
+     * Receives the next batch of messages into {@code into}; without {@code wait}, returns 0 at
+     * once when none is there.
+     *
+     * @return bytes received, 0 if the receive timeout passed first (or nothing was there)
+     */
+    public int receive(NetlinkBuffer into, boolean wait) throws KernelCallException {
         while (true) {
-            long n = LibC.recv(fd, inAddress, BUFFER_BYTES, 0);
+            long n = LibC.recv(fd, inAddress, BUFFER_BYTES, wait ? 0 : LibC.MSG_DONTWAIT);
             if (n >= 0) {
                 in.clear();
                 in.get(into.array(), 0, (int) n);

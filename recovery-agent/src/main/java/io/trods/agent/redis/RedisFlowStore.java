@@ -32,7 +32,7 @@ import org.springframework.data.redis.serializer.RedisSerializer;
  * Keys of one save may live on different nodes of a Redis Cluster, so nothing here needs them in
  * one slot.
  */
-public final class RedisFlowStore implements FlowStore {
+public final class RedisFlowStore implements FlowStore, java.io.Closeable {
 
     private final RedisTemplate<byte[], byte[]> redis;
     private final RedisConnectionFactory connections;
@@ -44,6 +44,8 @@ public final class RedisFlowStore implements FlowStore {
      * for every save and lookup.
      */
     private volatile RedisClusterAsyncCommands<byte[], byte[]> shared;
+    /** The packet thread's saves and lookups, written in batches; null for a non-Lettuce factory. */
+    private final PacketThreadConnection packetThread;
 
     public RedisFlowStore(RedisConnectionFactory connections, Duration ttl) {
         this(connections, ttl, Duration.ofMillis(200));
@@ -62,6 +64,7 @@ public final class RedisFlowStore implements FlowStore {
         template.afterPropertiesSet();
         this.redis = template;
         this.ttl = ttl;
+        this.packetThread = PacketThreadConnection.of(connections);
     }
 
     static byte[] indexKey(String server) {
@@ -100,9 +103,37 @@ public final class RedisFlowStore implements FlowStore {
     }
 
     /**
-     * The same three commands as {@link #save}, sent on the shared connection without waiting:
-     * saves of many flows are then on the wire together, and the packet thread never waits for
-     * Redis. Bounded by the same timeout.
+     * The packet thread's connection for one asynchronous command, sent by the next {@link #flush};
+     * the shared connection (sent at once) while that one is not open.
+     */
+    private RedisClusterAsyncCommands<byte[], byte[]> batched() {
+        RedisClusterAsyncCommands<byte[], byte[]> commands = packetThread == null ? null : packetThread.commands();
+        return commands != null ? commands : shared();
+    }
+
+    @Override
+    public int unflushed() {
+        return packetThread == null ? 0 : packetThread.unflushed();
+    }
+
+    @Override
+    public void flush() {
+        if (packetThread != null) {
+            packetThread.flush();
+        }
+    }
+
+    @Override
+    public void close() {
+        if (packetThread != null) {
+            packetThread.close();
+        }
+    }
+
+    /**
+     * The same three commands as {@link #save}, batched on the packet thread's connection:
+     * saves of many flows go out together at the next {@link #flush}, and the packet thread never
+     * waits for Redis. Bounded by the same timeout, which starts now.
      */
     @Override
     public java.util.concurrent.CompletableFuture<Void> saveAsync(FlowRecord record) {
@@ -116,7 +147,7 @@ public final class RedisFlowStore implements FlowStore {
         byte[] value = FlowRecordCodec.encode(record);
         byte[] index = indexKey(record.server());
         try {
-            RedisClusterAsyncCommands<byte[], byte[]> async = shared();
+            RedisClusterAsyncCommands<byte[], byte[]> async = batched();
             java.util.concurrent.CompletableFuture<?> written = indexed
                     ? async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture()
                     : java.util.concurrent.CompletableFuture.allOf(
@@ -236,13 +267,13 @@ public final class RedisFlowStore implements FlowStore {
     }
 
     /**
-     * A GET on the shared connection without waiting: the lookups of many recovering flows are on
-     * the wire together. Bounded by the same timeout as a save.
+     * A GET batched like {@link #saveAsync}: the lookups of many recovering flows go out together.
+     * Bounded by the same timeout as a save.
      */
     @Override
     public java.util.concurrent.CompletableFuture<Optional<FlowRecord>> findAsync(FlowKey key) {
         try {
-            RedisClusterAsyncCommands<byte[], byte[]> async = shared();
+            RedisClusterAsyncCommands<byte[], byte[]> async = batched();
             return async.get(key(key)).toCompletableFuture()
                     .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handle((value, failure) -> {

@@ -61,6 +61,9 @@ class RedisFlowStoreIT {
 
     @AfterEach
     void stop() throws InterruptedException {
+        if (store != null) {
+            store.close();
+        }
         if (connections != null) {
             connections.destroy();
         }
@@ -73,6 +76,12 @@ class RedisFlowStoreIT {
         return new FlowRecord(new FlowKey(0xC6120002, clientPort, 80), server, 1460, 7, 7, true, true, 100,
                 "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 5000,
                 "HTTP/1.1 200 OK\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 1L);
+    }
+
+    /** An asynchronous command's result, flushed first as the packet thread would. */
+    private <T> T flushed(java.util.concurrent.CompletableFuture<T> future) throws Exception {
+        store.flush();
+        return future.get(5, TimeUnit.SECONDS);
     }
 
     @Test
@@ -125,16 +134,16 @@ class RedisFlowStoreIT {
         store.save(c);
         FlowKey missing = new FlowKey(0xC6120002, 42001, 80);
         assertThat(store.findAll(List.of(c.key(), missing, a.key()))).containsExactly(c, null, a);
-        assertThat(store.findAsync(a.key()).get(5, TimeUnit.SECONDS)).contains(a);
-        assertThat(store.findAsync(missing).get(5, TimeUnit.SECONDS)).isEmpty();
+        assertThat(flushed(store.findAsync(a.key()))).contains(a);
+        assertThat(flushed(store.findAsync(missing))).isEmpty();
     }
 
     @Test
     void aSaveOfAnIndexedFlowWritesTheRecordAlone() throws Exception {
         FlowRecord first = record(42100, "server7");
-        store.saveAsync(first, false).get(5, TimeUnit.SECONDS);
+        flushed(store.saveAsync(first, false));
         FlowRecord second = record(42101, "server7");
-        store.saveAsync(second, true).get(5, TimeUnit.SECONDS);
+        flushed(store.saveAsync(second, true));
         assertThat(store.find(second.key())).contains(second);
         assertThat(store.flowsOf("server7")).as("the index is not written by the second")
                 .containsExactly(first.key());
@@ -175,6 +184,7 @@ class RedisFlowStoreIT {
         for (int i = 0; i < 200; i++) {
             saves.add(store.saveAsync(record(41000 + i, "server1")));
         }
+        store.flush(); // as the packet thread does once its queue is drained
         for (int i = 0; i < saves.size(); i++) {
             saves.get(i).get(5, TimeUnit.SECONDS);
             assertThat(store.find(new FlowKey(0xC6120002, 41000 + i, 80))).isPresent();
@@ -182,14 +192,52 @@ class RedisFlowStoreIT {
         assertThat(store.flowsOf("server1")).hasSize(200);
     }
 
+    /**
+     * The packet thread's saves and lookups wait in its own connection's buffer until it flushes
+     * them, then go out together; before that connection is open they take the shared one.
+     */
+    @Test
+    void thePacketThreadsSavesAndLookupsGoOutTogetherWhenFlushed() throws Exception {
+        flushed(store.saveAsync(record(42000, "server1"))); // the shared connection: the own one is opening
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        java.util.concurrent.CompletableFuture<Void> probe;
+        do { // each save before the connection is open goes out at once
+            assertThat(System.nanoTime()).as("the packet thread's connection opened").isLessThan(deadline);
+            Thread.sleep(10);
+            probe = store.saveAsync(record(42001, "server1"));
+        } while (store.unflushed() == 0);
+
+        List<java.util.concurrent.CompletableFuture<Void>> saves = new java.util.ArrayList<>(List.of(probe));
+        for (int i = 2; i < 50; i++) {
+            saves.add(store.saveAsync(record(42000 + i, "server1")));
+        }
+        var lookup = store.findAsync(new FlowKey(0xC6120002, 42000, 80));
+        assertThat(store.unflushed()).isEqualTo(50);
+        Thread.sleep(100);
+        assertThat(saves).as("nothing sent before the flush").noneMatch(java.util.concurrent.CompletableFuture::isDone);
+        assertThat(lookup).isNotDone();
+        assertThat(store.find(new FlowKey(0xC6120002, 42010, 80))).isEmpty();
+
+        store.flush();
+        assertThat(store.unflushed()).isZero();
+        for (var save : saves) {
+            save.get(5, TimeUnit.SECONDS);
+        }
+        assertThat(lookup.get(5, TimeUnit.SECONDS)).isPresent();
+        assertThat(store.flowsOf("server1")).hasSize(50);
+    }
+
     @Test
     void anAsynchronousSaveFailsTypedWithinItsTimeoutWhenRedisIsGone() throws Exception {
         RedisFlowStore quick = new RedisFlowStore(connections, Duration.ofSeconds(30), Duration.ofMillis(200));
-        quick.saveAsync(record(41500, "server1")).get(5, TimeUnit.SECONDS); // connected
+        java.util.concurrent.CompletableFuture<Void> first = quick.saveAsync(record(41500, "server1"));
+        quick.flush();
+        first.get(5, TimeUnit.SECONDS); // connected
         redis.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
 
         long start = System.nanoTime();
         java.util.concurrent.CompletableFuture<Void> save = quick.saveAsync(record(41501, "server1"));
+        quick.flush();
         assertThatThrownBy(() -> save.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreUnavailableException.class);
         assertThat((System.nanoTime() - start) / 1_000_000).as("ms to fail").isLessThan(2_000);
     }
