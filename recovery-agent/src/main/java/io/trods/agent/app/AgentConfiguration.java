@@ -35,7 +35,10 @@ public class AgentConfiguration {
      */
     @Bean
     org.springframework.boot.data.redis.autoconfigure.ClientResourcesBuilderCustomizer lettuceWithoutCommandLatencies() {
-        return builder -> builder.commandLatencyRecorder(io.lettuce.core.metrics.CommandLatencyRecorder.disabled());
+        // One I/O thread: the shared connection and the packet thread's own (RedisFlowStore) then
+        // share it, and a response's saves wake one thread, not two.
+        return builder -> builder.commandLatencyRecorder(io.lettuce.core.metrics.CommandLatencyRecorder.disabled())
+                .ioThreadPoolSize(1);
     }
 
     @Bean
