@@ -28,6 +28,8 @@ trap '[ -z "$CLIENT_PID" ] || kill "$CLIENT_PID" 2>/dev/null; "$LAB" lab down >/
 OBJECT=/obj/64M.bin
 
 ms_of() { date -d "$1" +%s%3N; }
+# p50 and p90 of the numbers on stdin.
+percentiles() { sort -n | awk '{a[NR]=$1} END {printf "p50 %d p90 %d", a[int((NR+1)/2)], a[(int(NR*0.9) > 0 ? int(NR*0.9) : 1)]}'; }
 
 # Per server: "COUNT TOTAL_TIME" of the agent's recovery timer (per flow: from its first packet in the
 # recovery queue, through the store lookup, to the recreated connection handed to a worker).
@@ -38,6 +40,16 @@ recovery_timer() {
     v=$("$LAB" lab exec "$s" -- curl -s -m 5 http://127.0.0.1:9101/actuator/metrics/trods.agent.recovery.latency |
       jq -r '[.measurements[] | {(.statistic): .value}] | add | "\(.COUNT // 0) \(.TOTAL_TIME // 0)"' 2>/dev/null || true)
     printf '%s %s\n' "$s" "${v:-0 0}"
+  done
+}
+
+# Per server: "SERVER OUTCOME COUNT" lines of the recoverer's outcomes for unknown packets
+# (trods.agent.unknown.packets), so that a flow not recovered shows why.
+outcomes() {
+  local s
+  for s in $("$LAB" lab pool); do
+    "$LAB" lab exec "$s" -- curl -s -m 5 http://127.0.0.1:9101/actuator/prometheus 2>/dev/null |
+      sed -n "s/^trods_agent_unknown_packets_total{.*outcome=\"\([A-Z_]*\)\".*} \([0-9.]*\)$/$s \1 \2/p" || true
   done
 }
 
@@ -57,12 +69,14 @@ trial() {
   # The server holding the most flows.
   victim=$(tr ' ' '\n' <"$dir/ready" | grep ':' | sort -t: -k2 -n | tail -1 | cut -d: -f1)
   recovery_timer >"$dir/timer.before"
+  outcomes >"$dir/outcomes.before"
   t0=$(date +%s%3N)
   "$LAB" lab crash "$victim" >/dev/null
   touch "$dir/go"
   wait "$CLIENT_PID" || true
   CLIENT_PID=""
   recovery_timer >"$dir/timer.after"
+  outcomes >"$dir/outcomes.after"
   # Flows the agents still track once the client has closed every connection (they should not).
   sleep 2
   local tracked
@@ -71,6 +85,17 @@ trial() {
         jq -r '.components.protection.details.trackedFlows // "?"' 2>/dev/null || echo '?')"; done)
   local in_recoverer
   in_recoverer=$(join "$dir/timer.before" "$dir/timer.after" | awk '{n=$4-$2; t=$5-$3; if (n > 0) printf "%s %.2f ms/flow (%d) ", $1, t*1000/n, n}')
+  # The recoverer's own account per flow ("lookup N us, answered at A us, repair M us, handover H
+  # us"): from the flow's first packet to its lookup's answer back on the packet thread, of which
+  # the store took A; the connection's recreation; its handover to a worker thread.
+  local steps pairs
+  pairs=$(grep -h "recovering 198.18.0.2:.*lookup" /run/trods-lab/server*/agent.log 2>/dev/null |
+    sed -n 's/.*(lookup \([0-9]*\) us, answered at \(-*[0-9]*\) us, repair \([0-9]*\) us, handover \([0-9]*\) us).*/\1 \2 \3 \4/p' || true)
+  steps=$(if [ -z "$pairs" ]; then echo none; else
+    printf 'lookup %s us (the store answered at %s us), repair %s us, handover %s us (%d)' \
+      "$(cut -d' ' -f1 <<<"$pairs" | percentiles)" "$(cut -d' ' -f2 <<<"$pairs" | percentiles)" \
+      "$(cut -d' ' -f3 <<<"$pairs" | percentiles)" "$(cut -d' ' -f4 <<<"$pairs" | percentiles)" \
+      "$(grep -c . <<<"$pairs")"; fi)
   lines=$(grep -h "recovering 198.18.0.2:" /run/trods-lab/server*/agent.log 2>/dev/null |
     while read -r stamp _; do echo "$(ms_of "$stamp")"; done | awk -v t0="$t0" '$1 >= t0' | sort -n)
   count=$(grep -c . <<<"$lines" || true)
@@ -90,8 +115,20 @@ trial() {
       j-i+1, a[j]-a[i], (a[j]>a[i] ? (j-i+1)*1000/(a[j]-a[i]) : 0)}' <<<"$lines")" \
     "per-agent: ${per_agent:-none}" \
     "first-packet-to-handover: ${in_recoverer:-none}" \
+    "recoverer: ${steps}" \
+    "unknown packets: $(awk 'FILENAME == ARGV[1] {b[$1" "$2] = $3; next} {n = $3 - b[$1" "$2]; if (n > 0) printf "%s %s=%d ", $1, $2, n}' \
+      "$dir/outcomes.before" "$dir/outcomes.after")" \
     "tracked-after-close: ${tracked}" \
-    "| client: $(jq -c '{ok, downloads, okByServer, coveredByBuffer, heldAfter, seconds, failed: (.failed | length)}' "$dir/result" 2>/dev/null || echo 'no result')"
+    "| client: $(jq -c '{ok, downloads, okByServer, coveredByBuffer, heldAfter, seconds, failed: (.failed | length),
+      firstFailures: [.failed[:3][] | "\(.server) port \(.port): \(.error) (\(.body) bytes)"]}' "$dir/result" 2>/dev/null ||
+      echo 'no result')"
+  # Failures are rare and need the agents' side: their logs are kept outside the repository.
+  if [ "$(jq '.failed | length' "$dir/result" 2>/dev/null || echo 0)" != 0 ]; then
+    local keep s
+    keep=/tmp/trods-bench-logs/$(basename "$OUT" .txt)-t$t
+    mkdir -p "$keep"
+    for s in /run/trods-lab/server*; do cp "$s/agent.log" "$keep/$(basename "$s").log" 2>/dev/null || true; done
+  fi
   "$LAB" lab revive "$victim" >/dev/null
   local deadline=$(( $(date +%s) + 30 ))
   until grep -qx "$victim" <<<"$("$LAB" lab pool)"; do

@@ -109,12 +109,18 @@ for d in downloads:
         covered[d.server] = covered.get(d.server, 0) + 1
 started = time.monotonic()
 pump(downloads, min(size, hold + more), started + deadline_s)
+def port(d):
+    try:
+        return d.sock.getsockname()[1]
+    except OSError:
+        return None
 failed = [d for d in downloads if d.error is not None or d.body < min(size, hold + more)]
 result = {
     "downloads": n, "ok": n - len(failed), "heldAfter": held_after, "seconds": round(time.monotonic() - started, 3),
     "byServer": by_server, "coveredByBuffer": covered,
     "okByServer": {s: sum(1 for d in downloads if d.server == s and d not in failed) for s in by_server},
-    "failed": [{"i": d.i, "server": d.server, "body": d.body, "error": d.error or "too slow"} for d in failed[:20]],
+    "failed": [{"i": d.i, "port": port(d), "server": d.server, "body": d.body, "error": d.error or "too slow"}
+               for d in failed[:20]],
 }
 with open(work + "/result", "w") as f:
     json.dump(result, f)

@@ -16,6 +16,7 @@ import io.trods.agent.netlink.Nfqueue;
 import io.trods.agent.recovery.Prompter;
 import io.trods.agent.recovery.Recoverer;
 import io.trods.agent.recovery.Splicer;
+import io.trods.agent.recovery.WorkerLauncher;
 import io.trods.agent.pcap.PacketDump;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -54,6 +55,7 @@ public final class AgentRuntime implements SmartLifecycle {
     private RawSocket raw;
     private PacketDump dump;
     private ExecutorService workers;
+    private WorkerLauncher launcher;
     /** Where a failed server's clients are prompted again when no survivor has taken them over yet. */
     private ScheduledExecutorService promptFollowUps;
     /**
@@ -106,7 +108,8 @@ public final class AgentRuntime implements SmartLifecycle {
                     });
             Splicer splicer = new Splicer(new InetSocketAddress(properties.upstreamHost(), properties.upstreamPort()),
                     1000, 10_000, metrics);
-            recoverer = new Recoverer(store, engine, properties.serverId(), workers, splicer, metrics,
+            launcher = new WorkerLauncher(workers, 4096);
+            recoverer = new Recoverer(store, engine, properties.serverId(), launcher, splicer, metrics,
                     System::nanoTime, properties.lookupsPerSecond(), properties.missMemory().toMillis());
             if (properties.virtualAddressBits() != 0) {
                 promptFollowUps = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -270,6 +273,10 @@ public final class AgentRuntime implements SmartLifecycle {
         if (upkeep != null) {
             upkeep.close(); // after the packet thread: the last removals it queued still go out
             upkeep = null;
+        }
+        if (launcher != null) {
+            launcher.close();
+            launcher = null;
         }
         if (workers != null) {
             workers.shutdownNow();

@@ -45,9 +45,11 @@ public final class PacketLoop implements Runnable {
     private final int recoveryQueue;
     private final FlowEngine engine;
     private final Recoverer recoverer;
-    /** Where the engine's saves and the recoverer's lookups wait to be flushed together. */
+    /** Where the engine's saves wait to be flushed together. */
     private final FlowStore store;
     private final long idleNanos;
+    /** Batches received since the store's first unflushed command. */
+    private int packetsSinceUnflushed;
     /** The debug dump, null when off (the default): then one null check per packet is all it costs. */
     private final PacketDump dump;
     private final NetlinkBuffer in = new NetlinkBuffer(NfQueueSocket.BUFFER_BYTES);
@@ -87,10 +89,15 @@ public final class PacketLoop implements Runnable {
     private static final int MAX_SPARE_COPIES = 1024;
 
     /**
-     * Saves and lookups started while packets keep coming are flushed once this many wait, not
+     * Saves started while packets keep coming are flushed once this many wait, not
      * later: under a steady stream the queue never runs dry, and they must not wait for it to.
      */
     static final int MAX_UNFLUSHED = 64;
+    /**
+     * Nor once this many packets were handled after the first of them: a queue that never runs
+     * dry (a burst of packets) must not make a few saves wait for 64: each holds a response.
+     */
+    static final int MAX_PACKETS_BEFORE_FLUSH = 8;
 
     /**
      * @param store the store the engine and the recoverer use: its batched commands are flushed
@@ -158,11 +165,13 @@ public final class PacketLoop implements Runnable {
         while (running) {
             try {
                 // Blocks only when nothing waits to be flushed; otherwise an empty queue answers at
-                // once, and the saves and lookups of this drain go out together (below).
+                // once, and the saves of this drain go out together (below).
                 boolean flushPending = store.unflushed() > 0;
                 int n = socket.receive(in, !flushPending);
-                if (flushPending && (n == 0 || store.unflushed() >= MAX_UNFLUSHED)) {
+                if (flushPending && (n == 0 || ++packetsSinceUnflushed >= MAX_PACKETS_BEFORE_FLUSH
+                        || store.unflushed() >= MAX_UNFLUSHED)) {
                     store.flush();
+                    packetsSinceUnflushed = 0;
                 }
                 for (int at = 0; at < n; ) {
                     int next = Nfqueue.messageEnd(in, at, n);

@@ -38,16 +38,16 @@ public interface FlowStore {
     }
 
     /**
-     * Asynchronous saves and lookups started since the last {@link #flush} that may still wait in a
-     * buffer of this store; 0 for a store that sends each at once (the default).
+     * Asynchronous saves started since the last {@link #flush} that may still wait in a buffer of
+     * this store; 0 for a store that sends each at once (the default).
      */
     default int unflushed() {
         return 0;
     }
 
     /**
-     * Sends the asynchronous saves and lookups started so far, together. Their caller (the packet
-     * thread) calls it whenever it has no packet left to handle: until then they may wait.
+     * Sends the asynchronous saves started so far, together. Their caller (the packet thread) calls
+     * it whenever it has no packet left to handle: until then they may wait.
      */
     default void flush() {
     }

@@ -23,7 +23,8 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -68,10 +69,19 @@ public final class Recoverer {
         final long start;
         final CompletableFuture<Optional<FlowRecord>> future;
         boolean settled;
+        /** When the store answered (on its thread): the rest of the lookup's time is this thread's. */
+        volatile long answeredAt;
 
-        Lookup(long start, CompletableFuture<Optional<FlowRecord>> future) {
+        Lookup(long start, CompletableFuture<Optional<FlowRecord>> future, LongSupplier clock) {
             this.start = start;
             this.future = future;
+            future.whenComplete((record, failure) -> answeredAt = clock.getAsLong());
+        }
+
+        /** Microseconds from the first packet to the store's answer. */
+        long answerMicros() {
+            long answered = answeredAt;
+            return answered == 0 ? -1 : (answered - start) / 1000;
         }
     }
 
@@ -83,7 +93,10 @@ public final class Recoverer {
     private final FlowStore store;
     private final FlowEngine engine;
     private final String serverId;
-    private final ExecutorService workers;
+    /** Where workers are started: a {@link WorkerLauncher}, so that the packet thread never starts a thread. */
+    private final Executor workers;
+    /** Recovered flows whose worker never started: the engine forgets them on the packet thread. */
+    private final java.util.Queue<FlowKey> unstarted = new ConcurrentLinkedQueue<>();
     private final Splicer splicer;
     private final Listener listener;
     private final LongSupplier nanoClock;
@@ -106,14 +119,14 @@ public final class Recoverer {
     private double lookupTokens;
     private long lastRefill;
 
-    public Recoverer(FlowStore store, FlowEngine engine, String serverId, ExecutorService workers, Splicer splicer,
+    public Recoverer(FlowStore store, FlowEngine engine, String serverId, Executor workers, Splicer splicer,
             Listener listener, LongSupplier nanoClock, int lookupsPerSecond, long missMemoryMillis) {
         this(store, engine, serverId, workers, splicer, listener, nanoClock, lookupsPerSecond, missMemoryMillis,
                 TcpRepair::recreate);
     }
 
     /** @param recreator how connections are recreated (the kernel's TCP_REPAIR; a fake in unit tests) */
-    public Recoverer(FlowStore store, FlowEngine engine, String serverId, ExecutorService workers, Splicer splicer,
+    public Recoverer(FlowStore store, FlowEngine engine, String serverId, Executor workers, Splicer splicer,
             Listener listener, LongSupplier nanoClock, int lookupsPerSecond, long missMemoryMillis,
             Recreator recreator) {
         this.recreator = recreator;
@@ -135,6 +148,9 @@ public final class Recoverer {
     }
 
     public int onUnknownFlow(TcpSegment seg) {
+        for (FlowKey key; (key = unstarted.poll()) != null; ) {
+            engine.abandon(key); // its connection is gone: a packet of it starts over, here
+        }
         if (seg.has(TcpSegment.SYN)) {
             return ACCEPT;
         }
@@ -165,7 +181,7 @@ public final class Recoverer {
                 listener.outcome(key, Outcome.RATE_LIMITED, 0);
                 return ACCEPT;
             }
-            lookup = new Lookup(now, store.findAsync(key));
+            lookup = new Lookup(now, store.findAsync(key), nanoClock);
             if (!lookup.future.isDone()) {
                 // The packet thread does not wait for the store: this packet (and any other of the
                 // flow that comes meanwhile) stays queued until the answer, while other flows'
@@ -222,9 +238,12 @@ public final class Recoverer {
         if (connection == null) {
             return ACCEPT;
         }
-        log.info("recovering {} from {}: object bytes {}-{} of {} (lookup {} us, repair {} us)", key, record.server(),
-                plan.first(), plan.last(), plan.target(), (looked - start) / 1000, (nanoClock.getAsLong() - looked) / 1000);
-        return handOver(key, record, connection, start, "download", c -> splicer.splice(plan, c));
+        long repaired = nanoClock.getAsLong();
+        int verdict = handOver(key, record, connection, start, "download", c -> splicer.splice(plan, c));
+        log.info("recovering {} from {}: object bytes {}-{} of {} (lookup {} us, answered at {} us, repair {} us, "
+                + "handover {} us)", key, record.server(), plan.first(), plan.last(), plan.target(), (looked - start) / 1000,
+                lookup.answerMicros(), (repaired - looked) / 1000, (nanoClock.getAsLong() - repaired) / 1000);
+        return verdict;
     }
 
     /**
@@ -298,17 +317,28 @@ public final class Recoverer {
             Consumer<RepairedConnection> stream) {
         ActiveRecovery recovery = new ActiveRecovery(key, record.server(), phase, System.currentTimeMillis());
         try {
-            workers.execute(() -> {
-                active.put(key, recovery);
-                try {
-                    store.moved(record.carriedBy(serverId, System.currentTimeMillis()), record.server());
-                } catch (StoreUnavailableException e) {
-                    log.warn("could not re-index {}: {}", key, e.getMessage());
+            workers.execute(new WorkerLauncher.Launchable() {
+                @Override
+                public void run() {
+                    active.put(key, recovery);
+                    try {
+                        store.moved(record.carriedBy(serverId, System.currentTimeMillis()), record.server());
+                    } catch (StoreUnavailableException e) {
+                        log.warn("could not re-index {}: {}", key, e.getMessage());
+                    }
+                    try {
+                        stream.accept(connection);
+                    } finally {
+                        active.remove(key);
+                    }
                 }
-                try {
-                    stream.accept(connection);
-                } finally {
-                    active.remove(key);
+
+                /** No worker after all (on the launcher's thread): as if recreating had failed. */
+                @Override
+                public void rejected() {
+                    discardQuietly(connection);
+                    unstarted.add(key);
+                    listener.outcome(key, Outcome.FAILED, nanoClock.getAsLong() - start);
                 }
             });
         } catch (RejectedExecutionException e) {

@@ -16,8 +16,8 @@ import org.springframework.data.redis.connection.RedisConnectionFactory;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
- * The packet thread's own Redis connection, with Lettuce's automatic flush off: the saves and
- * lookups the packet thread starts while it drains its queue are written together by one
+ * The packet thread's own Redis connection, with Lettuce's automatic flush off: the saves the
+ * packet thread starts while it drains its queue are written together by one
  * {@link #flush}, as one TCP segment that Redis reads and answers at once. With the shared
  * connection every command was a task for Lettuce's I/O thread, a write of its own and a segment
  * of its own (measured: that thread and Redis took a quarter of the CPU under small responses).
