@@ -119,6 +119,7 @@ trial() {
     "unknown packets: $(awk 'FILENAME == ARGV[1] {b[$1" "$2] = $3; next} {n = $3 - b[$1" "$2]; if (n > 0) printf "%s %s=%d ", $1, $2, n}' \
       "$dir/outcomes.before" "$dir/outcomes.after")" \
     "tracked-after-close: ${tracked}" \
+    "not held in the first phase: $(head -3 "$dir/unheld" 2>/dev/null | paste -sd ';' - || true)" \
     "| client: $(jq -c '{ok, downloads, okByServer, coveredByBuffer, heldAfter, seconds, failed: (.failed | length),
       firstFailures: [.failed[:3][] | "\(.server) port \(.port): \(.error) (\(.body) bytes)"]}' "$dir/result" 2>/dev/null ||
       echo 'no result')"

@@ -51,6 +51,13 @@ class Download:
             self.body += len(data)
 
 
+def port(d):
+    try:
+        return d.sock.getsockname()[1]
+    except OSError:
+        return None
+
+
 def pump(downloads, target, deadline):
     """Reads until every live download has `target` body bytes (or the deadline)."""
     sel = selectors.DefaultSelector()
@@ -93,6 +100,11 @@ for d in downloads:
     by_server[d.server] = by_server.get(d.server, 0) + 1
 with open(work + "/ready.tmp", "w") as f:
     f.write("%d %s\n" % (sum(d.body >= hold for d in downloads), " ".join("%s:%d" % kv for kv in sorted(by_server.items()))))
+# The downloads that did not reach HOLD in the first phase (a stall of the normal path), for the caller.
+with open(work + "/unheld", "w") as f:
+    for d in downloads:
+        if d.body < hold:
+            f.write("%s port %s: %d bytes%s\n" % (d.server, port(d), d.body, ", " + d.error if d.error else ""))
 os.rename(work + "/ready.tmp", work + "/ready")
 while not os.path.exists(work + "/go"):
     time.sleep(0.05)
@@ -109,11 +121,6 @@ for d in downloads:
         covered[d.server] = covered.get(d.server, 0) + 1
 started = time.monotonic()
 pump(downloads, min(size, hold + more), started + deadline_s)
-def port(d):
-    try:
-        return d.sock.getsockname()[1]
-    except OSError:
-        return None
 failed = [d for d in downloads if d.error is not None or d.body < min(size, hold + more)]
 result = {
     "downloads": n, "ok": n - len(failed), "heldAfter": held_after, "seconds": round(time.monotonic() - started, 3),
