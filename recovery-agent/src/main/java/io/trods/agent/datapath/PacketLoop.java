@@ -170,8 +170,8 @@ public final class PacketLoop implements Runnable {
                 int n = socket.receive(in, !flushPending);
                 if (flushPending && (n == 0 || ++packetsSinceUnflushed >= MAX_PACKETS_BEFORE_FLUSH
                         || store.unflushed() >= MAX_UNFLUSHED)) {
-                    store.flush();
                     packetsSinceUnflushed = 0;
+                    flushStore();
                 }
                 for (int at = 0; at < n; ) {
                     int next = Nfqueue.messageEnd(in, at, n);
@@ -206,6 +206,17 @@ public final class PacketLoop implements Runnable {
                 engine.sweep(idleNanos);
                 nextSweep = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
             }
+        }
+    }
+
+    /** Sends the saves started so far; a store that fails here fails those saves, not this thread. */
+    private void flushStore() {
+        try {
+            store.flush();
+        } catch (RuntimeException e) {
+            faults.incrementAndGet();
+            log.warn("flushing the saves failed (they time out and their responses pass unprotected): {}",
+                    e.getMessage());
         }
     }
 
