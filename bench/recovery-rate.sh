@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Recovery rate: how fast the survivors' agents take over a crashed server's flows when they all
 # land at once (BRIEF: at least 1,000 recoveries per second per agent). FLOWS downloads of 64 MiB
-# through the VIP (3 servers, client link 100 Mbit/s) are held mid-stream (256 KiB read, the rest
+# through the VIP (3 servers by default, client link 100 Mbit/s) are held mid-stream (256 KiB read, the rest
 # blocked on the client's full window); the server with the most of them is crash-stopped; the
 # liveness monitors take it out, the survivors' agents prompt its clients and recover every flow.
 # Then 1 MiB more is read from every download and every byte is compared with the object. The
