@@ -26,9 +26,10 @@ import org.springframework.data.redis.serializer.RedisSerializer;
 
 /**
  * Flow records in Redis: one key per flow ({@link FlowKey#storageKey()}) holding the binary record,
- * and one set per server listing its flows. A save is one round trip on the shared connection (SET
- * with expiry, SADD, PEXPIRE of the set, sent back to back); the expiry is the backstop that
- * removes what a crashed agent could not.
+ * and one set per server listing its flows. A save is one round trip (SET with expiry, SADD,
+ * PEXPIRE of the set, sent back to back): the packet thread's on its own connection, in batches
+ * ({@link PacketThreadConnection}); everything else on the shared one. The expiry is the backstop
+ * that removes what a crashed agent could not.
  * Keys of one save may live on different nodes of a Redis Cluster, so nothing here needs them in
  * one slot.
  */
@@ -44,7 +45,7 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
      * for every save and lookup.
      */
     private volatile RedisClusterAsyncCommands<byte[], byte[]> shared;
-    /** The packet thread's saves and lookups, written in batches; null for a non-Lettuce factory. */
+    /** The packet thread's saves, written in batches; null for a non-Lettuce factory. */
     private final PacketThreadConnection packetThread;
 
     public RedisFlowStore(RedisConnectionFactory connections, Duration ttl) {
