@@ -78,6 +78,10 @@ public class AgentConfiguration {
                     .description("packets accepted by the kernel without the agent: its queue or socket was full")
                     .register(registry);
             io.micrometer.core.instrument.FunctionCounter
+                    .builder("trods.agent.handshakes.unseen", runtime, AgentRuntime::handshakeCopiesMissed)
+                    .description("copies of handshakes the kernel could not deliver (socket full): their connections pass unprotected")
+                    .register(registry);
+            io.micrometer.core.instrument.FunctionCounter
                     .builder("trods.agent.upkeep.dropped", runtime, AgentRuntime::upkeepDropped)
                     .description("handshake saves and record removals dropped: the store fell behind")
                     .register(registry);

@@ -33,6 +33,9 @@ import org.springframework.util.unit.DataSize;
  * @param fastPath hand the bulk of long responses to the kernel (nftables rules, filled by the agent
  *     over netlink) instead of queueing every segment to Java (default true; off, or without
  *     nftables, every segment crosses to Java as before)
+ * @param handshakeLogGroup the NFLOG group through which the agent reads copies of handshakes (SYN,
+ *     SYN-ACK), which go on without waiting for it (default 2); -1: handshakes are queued and wait
+ *     for the agent's verdict like the other packets, as before
  * @param healthCheckSources addresses or CIDRs (IPv4) of health checkers, such as the liveness
  *     monitors: their connections skip the agent's queues. They need no protection, and they must
  *     not wait in the queue behind protected traffic: measured, a burst of 300 new downloads made
@@ -44,7 +47,7 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
         int lookupsPerSecond, Duration missMemory, int recoveryThreads, String virtualAddress, int virtualPort,
         int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter, Boolean fastPath,
-        java.util.List<String> healthCheckSources,
+        Integer handshakeLogGroup, java.util.List<String> healthCheckSources,
         Debug debug) {
 
     /**
@@ -93,6 +96,11 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         zeroWindow = zeroWindow == null || zeroWindow;
         zeroWindowAfter = zeroWindowAfter == null ? Duration.ofSeconds(1) : zeroWindowAfter;
         fastPath = fastPath == null || fastPath;
+        handshakeLogGroup = handshakeLogGroup == null ? 2 : handshakeLogGroup;
+        if (handshakeLogGroup < -1 || handshakeLogGroup > 0xFFFF) {
+            throw new IllegalArgumentException("trods.agent.handshake-log-group must be -1 (off) or 0 to 65535: "
+                    + handshakeLogGroup);
+        }
         debug = debug == null ? new Debug(null, null) : debug;
         healthCheckSources = healthCheckSources == null ? java.util.List.of()
                 : healthCheckSources.stream().map(String::strip).filter(a -> !a.isEmpty()).toList();

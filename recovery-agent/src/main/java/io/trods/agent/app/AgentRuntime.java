@@ -77,7 +77,7 @@ public final class AgentRuntime implements SmartLifecycle {
         this.store = store;
         this.metrics = metrics;
         this.rules = new InterceptionRules(properties.servicePort(), properties.normalQueue(), properties.recoveryQueue(),
-                properties.healthCheckSources());
+                properties.healthCheckSources(), properties.handshakeLogGroup());
         this.fastPathRules = new FastPathRules(properties.servicePort());
     }
 
@@ -122,7 +122,7 @@ public final class AgentRuntime implements SmartLifecycle {
                         PROMPT_FOLLOW_UP_ROUNDS);
             }
             socket = NfQueueSocket.open(new int[] {properties.normalQueue(), properties.recoveryQueue()}, 8192,
-                    Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_GSO, 200);
+                    Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_GSO, 200, properties.handshakeLogGroup());
             dump = startDump();
             loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, store, properties.idleFlow().toSeconds(),
                     dump);
@@ -132,8 +132,9 @@ public final class AgentRuntime implements SmartLifecycle {
             warmUpStore();
             rules.apply(); // last: packets are queued only once someone listens
             unavailable = null;
-            log.info("intercepting port {} (queues {} and {}) as {}", properties.servicePort(), properties.normalQueue(),
-                    properties.recoveryQueue(), properties.serverId());
+            log.info("intercepting port {} (queues {} and {}, handshakes {}) as {}", properties.servicePort(),
+                    properties.normalQueue(), properties.recoveryQueue(), properties.handshakeLogGroup() < 0 ? "queued"
+                            : "logged to group " + properties.handshakeLogGroup(), properties.serverId());
         } catch (Exception e) {
             unavailable = "interception failed to start: " + e.getMessage();
             log.error("{}; traffic flows unprotected", unavailable, e);
@@ -362,5 +363,11 @@ public final class AgentRuntime implements SmartLifecycle {
     public long unseenPackets() {
         PacketLoop current = loop;
         return current == null ? 0 : current.unseen();
+    }
+
+    /** Copies of logged handshakes the kernel could not deliver (the socket was full). */
+    public long handshakeCopiesMissed() {
+        PacketLoop current = loop;
+        return current == null ? 0 : current.copiesMissed();
     }
 }

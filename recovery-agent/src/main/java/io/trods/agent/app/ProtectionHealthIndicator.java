@@ -34,6 +34,7 @@ public final class ProtectionHealthIndicator implements HealthIndicator {
                 .withDetail("trackedFlows", runtime.trackedFlows())
                 .withDetail("packets", runtime.packets())
                 .withDetail("packetsNotQueued", runtime.unseenPackets())
+                .withDetail("handshakesUnseen", runtime.handshakeCopiesMissed())
                 .withDetail("fastPath", runtime.fastPathState());
         if (!intercepting) {
             health.withDetail("reason", runtime.unavailable());

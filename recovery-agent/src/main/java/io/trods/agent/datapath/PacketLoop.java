@@ -60,6 +60,8 @@ public final class PacketLoop implements Runnable {
     private final AtomicLong faults = new AtomicLong();
     private final PacketIdGaps normalIds = new PacketIdGaps();
     private final PacketIdGaps recoveryIds = new PacketIdGaps();
+    private final PacketIdGaps logSeqs = new PacketIdGaps();
+    private final AtomicLong observed = new AtomicLong();
     private volatile boolean running = true;
     /** Work other threads need done on this one (the flow table is not shared), run between packets. */
     private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
@@ -134,6 +136,20 @@ public final class PacketLoop implements Runnable {
         return normalIds.missed() + recoveryIds.missed();
     }
 
+    /**
+     * Copies of logged packets (handshakes) the kernel could not deliver (this socket's receive
+     * buffer was full), from gaps in their numbers. Their packets went on; their connections pass
+     * unprotected, since the engine never saw them open.
+     */
+    public long copiesMissed() {
+        return logSeqs.missed();
+    }
+
+    /** Copies of logged packets read. */
+    public long copiesObserved() {
+        return observed.get();
+    }
+
     public boolean running() {
         return running;
     }
@@ -179,6 +195,8 @@ public final class PacketLoop implements Runnable {
                         Nfqueue.parse(in, at, n, packet);
                         if (packet.kind == QueuedPacket.Kind.PACKET) {
                             handle();
+                        } else if (packet.kind == QueuedPacket.Kind.LOGGED) {
+                            observe();
                         }
                     } catch (NetlinkException e) {
                         // One refused or malformed message: the batch's other packets still get
@@ -255,6 +273,31 @@ public final class PacketLoop implements Runnable {
         }
         answer(verdict, packet.queue, packet.packetId, in.array(), packet.payloadOffset, packet.payloadLength,
                 packet.checksumNotReady(), packet.skbInfo);
+    }
+
+    /**
+     * A logged packet's copy: the packet itself already went on, so the engine only learns from it
+     * (a handshake's options). The rules log only what never needs a verdict: a SYN opens a flow or
+     * lets it pass, a SYN-ACK completes its options or lets it pass.
+     */
+    private void observe() {
+        observed.incrementAndGet();
+        logSeqs.received(packet.packetId);
+        if (dump != null) {
+            dumpPacket();
+        }
+        try {
+            if (segment.wrap(in.array(), packet.payloadOffset, packet.payloadLength)) {
+                if (packet.hook == NF_INET_LOCAL_OUT) {
+                    engine.onServerSegment(segment, false);
+                } else {
+                    engine.onClientSegment(segment);
+                }
+            }
+        } catch (RuntimeException e) {
+            faults.incrementAndGet();
+            log.error("fault on a logged packet of group {}", packet.queue, e);
+        }
     }
 
     /**

@@ -331,6 +331,11 @@ public final class FlowEngine {
         if (seg.has(TcpSegment.SYN)) {
             return synAck(flow, seg);
         }
+        if (flow.phase == Flow.Phase.HANDSHAKE) {
+            // Its SYN-ACK was never seen (a copy the kernel could not deliver): without the
+            // server's options the connection cannot be recreated, so it is not protected.
+            return forget(flow, Unprotected.UNTRACKED);
+        }
         if (flow.phase == Flow.Phase.AWAIT_RESPONSE && seg.payloadLength() > 0 && seg.seq() == flow.responseStart) {
             int verdict = responseStarts(flow, seg);
             if (verdict == PASS_AND_FORGET || verdict == HOLD) {

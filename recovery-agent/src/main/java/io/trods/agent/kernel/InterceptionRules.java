@@ -32,8 +32,14 @@ import java.util.concurrent.TimeUnit;
  *       to Java once more for nothing (a release: one of the three crossings of a small keep-alive
  *       response), and a prompt, a segment of a flow the engine does not track, would be let go
  *       with {@link #FORGOTTEN_MARK} on its conntrack entry.
+ *   <li>Handshakes: a new connection's SYN and the server's SYN-ACK are logged (NFLOG, on the
+ *       queues' own socket, so their copies arrive in order with the queued packets) and accepted
+ *       at once: the agent only reads their options, and a queued SYN and SYN-ACK cost a new
+ *       connection two crossings to Java and back before its request could even be sent
+ *       (measured: 82 instead of 6 microseconds from SYN to SYN-ACK). With no log group, they are
+ *       queued like the rest.
  *   <li>Packets of connections with a local socket ("-m socket" without --nowildcard matches a
- *       connection's socket, not the *:80 listener), and new connections' SYNs: the normal path.
+ *       connection's socket, not the *:80 listener): the normal path.
  *   <li>Any other packet to the port (a connection no local socket knows: a failed server's
  *       client, routed here): the recovery queue, before the kernel would answer it with RST.
  * </ul>
@@ -51,9 +57,20 @@ public final class InterceptionRules {
     private final int normalQueue;
     private final int recoveryQueue;
     private final List<String> healthCheckSources;
+    private final int logGroup;
 
     /** @param healthCheckSources IPv4 addresses or CIDRs whose connections skip the queues */
     public InterceptionRules(int port, int normalQueue, int recoveryQueue, List<String> healthCheckSources) {
+        this(port, normalQueue, recoveryQueue, healthCheckSources, -1);
+    }
+
+    /**
+     * @param logGroup the NFLOG group that handshakes are logged to instead of being queued; -1:
+     *     queued to the normal queue
+     */
+    public InterceptionRules(int port, int normalQueue, int recoveryQueue, List<String> healthCheckSources,
+            int logGroup) {
+        this.logGroup = logGroup;
         this.port = port;
         this.normalQueue = normalQueue;
         this.recoveryQueue = recoveryQueue;
@@ -78,18 +95,32 @@ public final class InterceptionRules {
                 -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
                 -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
+                """ + handshake("%1$s -p tcp --dport %3$d --tcp-flags SYN,ACK,RST SYN") + """
                 -A %1$s -p tcp --dport %3$d -m socket -j NFQUEUE --queue-num %5$d --queue-bypass
-                -A %1$s -p tcp --dport %3$d --tcp-flags SYN,ACK,RST SYN -j NFQUEUE --queue-num %5$d --queue-bypass
                 -A %1$s -p tcp --dport %3$d -j NFQUEUE --queue-num %6$d --queue-bypass
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%7$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%8$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j CONNMARK --set-mark 0x%4$08x
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
+                """ + (logGroup < 0 ? "" : handshake("%2$s -p tcp --sport %3$d --tcp-flags SYN,ACK,RST SYN,ACK")) + """
                 -A %2$s -p tcp --sport %3$d -j NFQUEUE --queue-num %5$d --queue-bypass
                 COMMIT
                 """).formatted(IN_CHAIN, OUT_CHAIN, port, FORGOTTEN_MARK, normalQueue, recoveryQueue,
                 FAST_PATH_MARK, RawSocket.AGENT_MARK);
+    }
+
+    /**
+     * The rules for a handshake's packets matched by {@code match} (chain and match, with the
+     * format's placeholders): logged and accepted, or without a log group queued to the normal
+     * queue.
+     */
+    private String handshake(String match) {
+        if (logGroup < 0) {
+            return "-A " + match + " -j NFQUEUE --queue-num %5$d --queue-bypass\n";
+        }
+        return "-A " + match + " -j NFLOG --nflog-group " + logGroup + " --nflog-threshold 1\n"
+                + "-A " + match + " -j ACCEPT\n";
     }
 
     /** Installs (or replaces) the chains and makes sure each is jumped to exactly once. */

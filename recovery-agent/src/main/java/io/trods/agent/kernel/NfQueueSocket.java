@@ -4,14 +4,16 @@ import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import io.trods.agent.netlink.NetlinkBuffer;
 import io.trods.agent.netlink.NetlinkException;
+import io.trods.agent.netlink.Nflog;
 import io.trods.agent.netlink.Nfqueue;
 import io.trods.agent.netlink.QueuedPacket;
 import java.io.Closeable;
 import java.nio.ByteBuffer;
 
 /**
- * One netlink socket bound to one or more NFQUEUE queues. Packets arrive parsed by the
- * {@link Nfqueue} codec; verdicts go back through it. The rules that feed the queues use "bypass",
+ * One netlink socket bound to one or more NFQUEUE queues, and optionally to an NFLOG group whose
+ * copies then arrive on it in order with the queued packets (a connection's SYN before its first
+ * queued segment). Packets arrive parsed by the {@link Nfqueue} codec; verdicts go back through it. The rules that feed the queues use "bypass",
  * so packets flow on without us whenever this socket is closed or its process is gone (fail-open).
  * One thread receives and sends; {@link #receive} returns 0 after the receive timeout so that the
  * thread can do periodic work.
@@ -23,6 +25,8 @@ public final class NfQueueSocket implements Closeable {
 
     private final int fd;
     private final int[] queues;
+    /** The NFLOG group bound on this socket, -1 for none. */
+    private int logGroup = -1;
     private final ByteBuffer in = ByteBuffer.allocateDirect(BUFFER_BYTES);
     private final long inAddress = Pointer.nativeValue(Native.getDirectBufferPointer(in));
     private final ByteBuffer out = ByteBuffer.allocateDirect(BUFFER_BYTES);
@@ -47,6 +51,15 @@ public final class NfQueueSocket implements Closeable {
      */
     public static NfQueueSocket open(int[] queues, int maxQueueLength, int flags, int receiveTimeoutMillis)
             throws KernelCallException, NetlinkException {
+        return open(queues, maxQueueLength, flags, receiveTimeoutMillis, -1);
+    }
+
+    /**
+     * As {@link #open(int[], int, int, int)}, and binds the NFLOG group {@code logGroup} (unless
+     * negative) with whole, numbered copies sent one by one.
+     */
+    public static NfQueueSocket open(int[] queues, int maxQueueLength, int flags, int receiveTimeoutMillis,
+            int logGroup) throws KernelCallException, NetlinkException {
         int fd = LibC.socket(LibC.AF_NETLINK, LibC.SOCK_RAW | LibC.SOCK_CLOEXEC, LibC.NETLINK_NETFILTER);
         if (fd < 0) {
             throw KernelCallException.last("socket(AF_NETLINK, NETLINK_NETFILTER)");
@@ -69,6 +82,13 @@ public final class NfQueueSocket implements Closeable {
                 Nfqueue.bind(socket.control.clear(), seq, queue);
                 socket.request(seq++);
                 Nfqueue.configure(socket.control.clear(), seq, queue, 0xFFFF, maxQueueLength, flags);
+                socket.request(seq++);
+            }
+            if (logGroup >= 0) {
+                Nflog.bind(socket.control.clear(), seq, logGroup);
+                socket.request(seq++);
+                socket.logGroup = logGroup;
+                Nflog.configure(socket.control.clear(), seq, logGroup, 0xFFFF);
                 socket.request(seq++);
             }
             return socket;
@@ -165,13 +185,21 @@ public final class NfQueueSocket implements Closeable {
         return droppedReports;
     }
 
-    /** Unbinds the queues; packets then take the rules' bypass. */
+    /** Unbinds the queues (packets then take the rules' bypass) and the log group. */
     @Override
     public synchronized void close() {
         if (closed) {
             return;
         }
         closed = true;
+        if (logGroup >= 0) {
+            try {
+                Nflog.unbind(control.clear(), 0, logGroup);
+                send(control);
+            } catch (KernelCallException e) {
+                // closing the socket unbinds it as well
+            }
+        }
         for (int queue : queues) {
             try {
                 Nfqueue.unbind(control.clear(), 0, queue);

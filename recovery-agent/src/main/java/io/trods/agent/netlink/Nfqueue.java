@@ -2,8 +2,9 @@ package io.trods.agent.netlink;
 
 /**
  * The nfnetlink_queue protocol (linux/netfilter/nfnetlink_queue.h): configuration and verdict
- * messages written into a {@link NetlinkBuffer}, queued packets parsed out of one. Pure: the socket
- * lives in the kernel adapter.
+ * messages written into a {@link NetlinkBuffer}, queued packets parsed out of one (and the copies of
+ * logged packets that arrive on the same socket, through {@link Nflog}). Pure: the socket lives in
+ * the kernel adapter.
  */
 public final class Nfqueue {
 
@@ -148,6 +149,10 @@ public final class Nfqueue {
                 throw new NetlinkException("the kernel refused request " + into.ackSeq, -error);
             }
             into.kind = QueuedPacket.Kind.ACK;
+            return next;
+        }
+        if (Nflog.isPacket(type)) {
+            Nflog.parsePacket(in, offset, length, into); // a copy, logged on the same socket
             return next;
         }
         if (type != MSG_PACKET) {

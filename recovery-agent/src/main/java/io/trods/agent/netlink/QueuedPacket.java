@@ -1,12 +1,18 @@
 package io.trods.agent.netlink;
 
-/** One message received from a queue, parsed in place: a packet, the kernel's ack, or other. */
+/**
+ * One message received from a queue, parsed in place: a queued packet (which waits for a verdict),
+ * a logged packet's copy (the packet went on without waiting: {@link Nflog}), the kernel's ack, or
+ * other.
+ */
 public final class QueuedPacket {
 
-    public enum Kind { PACKET, ACK, OTHER }
+    public enum Kind { PACKET, LOGGED, ACK, OTHER }
 
     public Kind kind;
+    /** The queue's number, or for {@link Kind#LOGGED} the log group's. */
     public int queue;
+    /** The queued packet's id, or for {@link Kind#LOGGED} the copy's number in its group. */
     public int packetId;
     public int hwProtocol;
     /** The netfilter hook: 1 = LOCAL_IN, 3 = LOCAL_OUT (NF_INET_*). */

@@ -658,6 +658,24 @@ class FlowEngineTest {
         assertThat(events).as("the request is an unprotected response").containsExactly("unprotected UNTRACKED");
     }
 
+    /**
+     * Handshakes are logged, not queued: a SYN-ACK's copy the kernel could not deliver leaves the
+     * flow without the server's options, and the server's next segment lets it go unprotected.
+     */
+    @Test
+    void aFlowWhoseSynAckWasNeverSeenIsLetGoAtTheServersNextSegment() {
+        byte[] syn = segment(true, CLIENT_ISN, 0, TcpSegment.SYN, SYN_OPTIONS, NO_OPTIONS);
+        seg.wrap(syn, 0, syn.length);
+        assertThat(engine.onClientSegment(seg)).isEqualTo(PASS);
+        assertThat(client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK | TcpSegment.PSH, ascii(REQUEST))).isEqualTo(PASS);
+
+        assertThat(server(SERVER_ISN + 1, requestEnd(), TcpSegment.ACK, NO_OPTIONS, ascii(HEAD + "body!")))
+                .as("not capped: nothing is withheld for a flow that cannot be recovered").isEqualTo(PASS_AND_FORGET);
+        assertThat(engine.trackedFlows()).isZero();
+        assertThat(store.log).isEmpty();
+        assertThat(events).containsExactly("unprotected UNTRACKED");
+    }
+
     @Test
     void aBareAckOfAFlowAlreadyEndedIsNotCountedAsAnUnprotectedResponse() {
         handshake();

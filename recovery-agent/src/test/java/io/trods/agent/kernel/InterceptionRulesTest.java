@@ -63,6 +63,36 @@ class InterceptionRulesTest {
                 .allMatch(r -> r.endsWith("--queue-bypass"));
     }
 
+    /**
+     * With a log group, handshakes never wait for the agent: the SYN and the SYN-ACK are logged and
+     * accepted before any queue rule could take them, and nothing else is logged.
+     */
+    @Test
+    void withALogGroupHandshakesAreLoggedAndAcceptedBeforeAnyQueueRule() {
+        List<String> logged = new InterceptionRules(80, 0, 1, List.of(), 2).render().lines().toList();
+        List<String> in = logged.stream().filter(r -> r.startsWith("-A TRODS_IN ")).toList();
+        List<String> out = logged.stream().filter(r -> r.startsWith("-A TRODS_OUT ")).toList();
+        String syn = "--tcp-flags SYN,ACK,RST SYN -j ";
+        String synAck = "--tcp-flags SYN,ACK,RST SYN,ACK -j ";
+
+        assertThat(indexOf(in, syn + "NFLOG --nflog-group 2 --nflog-threshold 1")).as(in.toString()).isNotNegative()
+                .isLessThan(indexOf(in, syn + "ACCEPT")).isLessThan(indexOf(in, "-j NFQUEUE"));
+        assertThat(indexOf(in, syn + "ACCEPT")).isLessThan(indexOf(in, "-j NFQUEUE"));
+        assertThat(indexOf(out, synAck + "NFLOG --nflog-group 2 --nflog-threshold 1")).as(out.toString()).isNotNegative()
+                .isLessThan(indexOf(out, synAck + "ACCEPT")).isLessThan(indexOf(out, "-j NFQUEUE"));
+        // Let-go, fast-path and the agent's own packets still leave first.
+        assertThat(indexOf(out, "-m mark --mark 0x54520005 -j ACCEPT")).isLessThan(indexOf(out, "NFLOG"));
+        assertThat(logged.stream().filter(r -> r.contains("NFLOG"))).hasSize(2);
+        assertThat(logged.stream().filter(r -> r.contains("NFQUEUE"))).as("no queue rule for a SYN").hasSize(3)
+                .noneMatch(r -> r.contains("--tcp-flags"));
+    }
+
+    @Test
+    void withoutALogGroupHandshakesAreQueued() {
+        assertThat(rules).noneMatch(r -> r.contains("NFLOG"))
+                .anyMatch(r -> r.contains("--tcp-flags SYN,ACK,RST SYN -j NFQUEUE --queue-num 0"));
+    }
+
     private static int indexOf(List<String> rules, String part) {
         for (int i = 0; i < rules.size(); i++) {
             if (rules.get(i).contains(part)) {

@@ -115,6 +115,50 @@ class NfqueueTest {
         assertThat(Nfqueue.messageEnd(buf, 0, 10)).isEqualTo(-1);
     }
 
+    @Test
+    void writesTheLogGroupsBindAndConfigurationAsTheKernelExpectsThem() {
+        Nflog.bind(buf.clear(), 3, 2);
+        assertThat(hex()).isEqualTo(
+                "1c000000" + "0104" + "0500" + "03000000" + "00000000" // len 28, ULOG CONFIG, REQUEST|ACK
+                + "00" + "00" + "0002"                                    // nfgenmsg: AF_UNSPEC, v0, group 2
+                + "0500" + "0100" + "01" + "000000");                     // NFULA_CFG_CMD: BIND, padded
+
+        Nflog.configure(buf.clear(), 4, 2, 0xFFFF);
+        assertThat(hex()).isEqualTo(
+                "30000000" + "0104" + "0500" + "04000000" + "00000000" + "00000002" // len 48
+                + "0a00" + "0200" + "0000ffff" + "02" + "00" + "0000"   // MODE: range 65535, COPY_PACKET, padded
+                + "0800" + "0500" + "00000001"                          // QTHRESH 1: each copy sent at once
+                + "0600" + "0600" + "0001" + "0000");                   // FLAGS (be16): SEQ, padded
+    }
+
+    @Test
+    void parsesALoggedPacketsCopy() throws Exception {
+        byte[] payload = {0x45, 0, 0, 40, 1, 2, 3};
+        int length = 16 + 4 + 8 + 8 + 4 + NetlinkBuffer.align(payload.length);
+        ByteBuffer m = ByteBuffer.allocate(length).order(ByteOrder.nativeOrder());
+        m.putInt(length).putShort((short) Nflog.MSG_PACKET).putShort((short) 0).putInt(0).putInt(0);
+        m.put((byte) 2).put((byte) 0).order(ByteOrder.BIG_ENDIAN).putShort((short) 2);
+        m.order(ByteOrder.nativeOrder()).putShort((short) 8).putShort((short) Nflog.ATTR_PACKET_HDR);
+        m.order(ByteOrder.BIG_ENDIAN).putShort((short) 0x0800).put((byte) 3).put((byte) 0);
+        m.order(ByteOrder.nativeOrder()).putShort((short) 8).putShort((short) Nflog.ATTR_SEQ);
+        m.order(ByteOrder.BIG_ENDIAN).putInt(17);
+        m.order(ByteOrder.nativeOrder()).putShort((short) (4 + payload.length)).putShort((short) Nflog.ATTR_PAYLOAD)
+                .put(payload);
+        System.arraycopy(m.array(), 0, buf.array(), 0, length);
+
+        assertThat(Nfqueue.parse(buf, 0, length, packet)).isEqualTo(length);
+        assertThat(packet.kind).isEqualTo(QueuedPacket.Kind.LOGGED);
+        assertThat(packet.queue).as("the group").isEqualTo(2);
+        assertThat(packet.packetId).as("the copy's number").isEqualTo(17);
+        assertThat(packet.hook).isEqualTo(3);
+        assertThat(packet.hwProtocol).isEqualTo(0x0800);
+        assertThat(packet.payloadLength).isEqualTo(payload.length);
+        assertThat(buf.array()[packet.payloadOffset + 6]).isEqualTo((byte) 3);
+
+        ByteBuffer.wrap(buf.array()).order(ByteOrder.nativeOrder()).putShort(36, (short) 2); // SEQ's length: broken
+        assertThatThrownBy(() -> Nfqueue.parse(buf, 0, length, packet)).isInstanceOf(NetlinkException.class);
+    }
+
     /** A NFQNL_MSG_PACKET as the kernel builds it: packet header, skb info, payload. */
     private static byte[] packetMessage(int id, int hook, int skbInfo, byte[] payload) {
         int length = 16 + 4 + 12 + 8 + 4 + NetlinkBuffer.align(payload.length);

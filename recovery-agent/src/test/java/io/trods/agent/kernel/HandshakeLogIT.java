@@ -1,0 +1,110 @@
+package io.trods.agent.kernel;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.trods.agent.netlink.NetlinkBuffer;
+import io.trods.agent.netlink.Nfqueue;
+import io.trods.agent.netlink.QueuedPacket;
+import io.trods.agent.packet.TcpSegment;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Handshakes are logged, not queued: the SYN goes on without a verdict, and its copy arrives on the
+ * queues' own socket before the connection's first queued packet. Real kernel, in a namespace of
+ * its own, with the same kind of rules the agent installs.
+ */
+@Tag("lab")
+class HandshakeLogIT {
+
+    static final String NS = "trods-it-hslog";
+    static final int PORT = 8080;
+    static final int QUEUE = 7;
+    static final int GROUP = 9;
+
+    @Test
+    void theSynGoesOnAtOnceAndItsCopyComesBeforeTheFirstQueuedPacket() throws Exception {
+        run("ip", "netns", "delete", NS); // left by a killed run
+        assertThat(run("ip", "netns", "add", NS)).isZero();
+        try (NetNamespace ns = NetNamespace.open(NS)) {
+            assertThat(run("ip", "-n", NS, "link", "set", "lo", "up")).isZero();
+            String syn = "-p tcp --dport " + PORT + " --tcp-flags SYN,ACK,RST SYN";
+            for (String rule : List.of(
+                    "-A INPUT " + syn + " -j NFLOG --nflog-group " + GROUP + " --nflog-threshold 1",
+                    "-A INPUT " + syn + " -j ACCEPT",
+                    "-A INPUT -p tcp --dport " + PORT + " -j NFQUEUE --queue-num " + QUEUE + " --queue-bypass")) {
+                List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", NS, "iptables", "-w", "-t", "mangle"));
+                command.addAll(List.of(rule.split(" ")));
+                assertThat(run(command.toArray(String[]::new))).as(rule).isZero();
+            }
+            NfQueueSocket socket = ns.call(() -> NfQueueSocket.open(new int[] {QUEUE}, 16, Nfqueue.FLAG_FAIL_OPEN, 2000,
+                    GROUP));
+            try (ServerSocketChannel server = ns.call(ServerSocketChannel::open);
+                    SocketChannel client = ns.call(SocketChannel::open)) {
+                server.bind(new InetSocketAddress("127.0.0.1", PORT));
+                long start = System.nanoTime();
+                client.socket().connect(new InetSocketAddress("127.0.0.1", PORT), 3000);
+                long connectMillis = (System.nanoTime() - start) / 1_000_000;
+                client.write(ByteBuffer.wrap("hello".getBytes(StandardCharsets.US_ASCII)));
+
+                NetlinkBuffer in = new NetlinkBuffer(NfQueueSocket.BUFFER_BYTES);
+                QueuedPacket message = new QueuedPacket();
+                TcpSegment segment = new TcpSegment();
+                List<String> seen = new ArrayList<>();
+                boolean dataAnswered = false;
+                NetlinkBuffer out = new NetlinkBuffer(256);
+                for (int round = 0; round < 10 && !dataAnswered; round++) {
+                    int n = socket.receive(in);
+                    for (int at = 0; at < n; ) {
+                        at = Nfqueue.parse(in, at, n, message);
+                        if (message.kind == QueuedPacket.Kind.LOGGED) {
+                            assertThat(segment.wrap(in.array(), message.payloadOffset, message.payloadLength)).isTrue();
+                            seen.add("logged " + flags(segment) + " #" + message.packetId + " group " + message.queue
+                                    + " hook " + message.hook);
+                        } else if (message.kind == QueuedPacket.Kind.PACKET) {
+                            assertThat(segment.wrap(in.array(), message.payloadOffset, message.payloadLength)).isTrue();
+                            seen.add("queued " + flags(segment));
+                            dataAnswered |= segment.payloadLength() > 0;
+                            Nfqueue.verdict(out.clear(), message.queue, message.packetId, Nfqueue.NF_ACCEPT, -1);
+                            socket.send(out);
+                        }
+                    }
+                }
+
+                assertThat(connectMillis).as("the SYN waited for no verdict").isLessThan(1500);
+                assertThat(seen).as("in order on one socket").first()
+                        .isEqualTo("logged S #0 group " + GROUP + " hook 1");
+                assertThat(seen).filteredOn(s -> s.startsWith("logged")).hasSize(1);
+                assertThat(seen).contains("queued P.");
+                try (SocketChannel accepted = server.accept()) {
+                    ByteBuffer read = ByteBuffer.allocate(16);
+                    accepted.read(read);
+                    assertThat(new String(read.array(), 0, read.position(), StandardCharsets.US_ASCII)).isEqualTo("hello");
+                }
+            } finally {
+                socket.close();
+            }
+        } finally {
+            run("ip", "netns", "delete", NS);
+        }
+    }
+
+    private static String flags(TcpSegment segment) {
+        String flags = (segment.has(TcpSegment.SYN) ? "S" : "") + (segment.payloadLength() > 0 ? "P" : "");
+        return flags + (segment.has(TcpSegment.ACK) ? "." : "");
+    }
+
+    private static int run(String... command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getInputStream().readAllBytes();
+        return process.waitFor(10, TimeUnit.SECONDS) ? process.exitValue() : -1;
+    }
+}
