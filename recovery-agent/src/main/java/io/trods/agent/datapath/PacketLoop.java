@@ -276,9 +276,11 @@ public final class PacketLoop implements Runnable {
     }
 
     /**
-     * A logged packet's copy: the packet itself already went on, so the engine only learns from it
-     * (a handshake's options). The rules log only what never needs a verdict: a SYN opens a flow or
-     * lets it pass, a SYN-ACK completes its options or lets it pass.
+     * A logged packet's copy: the packet itself already went on, so the engine only learns from it.
+     * The rules log only what never needs a verdict: handshakes (a SYN opens a flow, a SYN-ACK
+     * completes its options) and a client's packets on a connection the agent did not recreate
+     * (requests and ACKs; letting such a flow go takes effect at the server's next segment, which
+     * is queued). A rewrite asked for here could not be made, and is counted as a fault.
      */
     private void observe() {
         observed.incrementAndGet();
@@ -288,10 +290,12 @@ public final class PacketLoop implements Runnable {
         }
         try {
             if (segment.wrap(in.array(), packet.payloadOffset, packet.payloadLength)) {
-                if (packet.hook == NF_INET_LOCAL_OUT) {
-                    engine.onServerSegment(segment, false);
-                } else {
-                    engine.onClientSegment(segment);
+                int verdict = packet.hook == NF_INET_LOCAL_OUT ? engine.onServerSegment(segment, false)
+                        : engine.onClientSegment(segment);
+                if (verdict == FlowEngine.PASS_REWRITTEN) {
+                    faults.incrementAndGet();
+                    log.warn("the engine rewrote a logged packet (ports {} to {}); it left unchanged",
+                            segment.srcPort(), segment.dstPort());
                 }
             }
         } catch (RuntimeException e) {

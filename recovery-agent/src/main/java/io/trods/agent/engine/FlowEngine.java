@@ -336,6 +336,11 @@ public final class FlowEngine {
             // server's options the connection cannot be recreated, so it is not protected.
             return forget(flow, Unprotected.UNTRACKED);
         }
+        if (flow.phase == Flow.Phase.IDLE && seg.has(TcpSegment.ACK) && SeqNum.after(seg.ack(), flow.requestEnd())) {
+            // The server acknowledges a request the engine never saw (its copy was lost): what the
+            // client now waits for is not in any record.
+            return forget(flow, Unprotected.UNTRACKED);
+        }
         if (flow.phase == Flow.Phase.AWAIT_RESPONSE && seg.payloadLength() > 0 && seg.seq() == flow.responseStart) {
             int verdict = responseStarts(flow, seg);
             if (verdict == PASS_AND_FORGET || verdict == HOLD) {

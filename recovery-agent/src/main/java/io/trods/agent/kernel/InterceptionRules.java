@@ -39,7 +39,14 @@ import java.util.concurrent.TimeUnit;
  *       (measured: 82 instead of 6 microseconds from SYN to SYN-ACK). With no log group, they are
  *       queued like the rest.
  *   <li>Packets of connections with a local socket ("-m socket" without --nowildcard matches a
- *       connection's socket, not the *:80 listener): the normal path.
+ *       connection's socket, not the *:80 listener): the normal path. With a log group, a client's
+ *       packets are logged too, not queued: the engine only reads them (the request, the client's
+ *       position), and a queued request waited for the agent before the web server could read it.
+ *       The server's segments stay queued: they are what the engine holds and rewrites, and a
+ *       client's copy always arrives before the server's answer to it. The exception is a
+ *       recovered connection, whose socket the agent made and marked ({@link #RECOVERED_MARK}):
+ *       the engine may have to lower its client's ACKs, so they are queued
+ *       ("--restore-skmark" copies the socket's mark to the packet).
  *   <li>Any other packet to the port (a connection no local socket knows: a failed server's
  *       client, routed here): the recovery queue, before the kernel would answer it with RST.
  * </ul>
@@ -52,6 +59,8 @@ public final class InterceptionRules {
     public static final int FORGOTTEN_MARK = 0x54520001;
     /** "TR" and 4: set by the fast path's nftables rules, which run just before these chains. */
     public static final int FAST_PATH_MARK = 0x54520004;
+    /** "TR" and 6: the mark of the sockets the agent recreated for recovered connections. */
+    public static final int RECOVERED_MARK = 0x54520006;
 
     private final int port;
     private final int normalQueue;
@@ -96,7 +105,7 @@ public final class InterceptionRules {
                 -A %1$s -p tcp --dport %3$d -m mark --mark 0x%4$08x -j ACCEPT
                 -A %1$s -p tcp --dport %3$d -m connmark --mark 0x%4$08x -j ACCEPT
                 """ + handshake("%1$s -p tcp --dport %3$d --tcp-flags SYN,ACK,RST SYN") + """
-                -A %1$s -p tcp --dport %3$d -m socket -j NFQUEUE --queue-num %5$d --queue-bypass
+                """ + knownConnections("%1$s -p tcp --dport %3$d -m socket") + """
                 -A %1$s -p tcp --dport %3$d -j NFQUEUE --queue-num %6$d --queue-bypass
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%7$08x -j ACCEPT
                 -A %2$s -p tcp --sport %3$d -m mark --mark 0x%8$08x -j ACCEPT
@@ -107,7 +116,7 @@ public final class InterceptionRules {
                 -A %2$s -p tcp --sport %3$d -j NFQUEUE --queue-num %5$d --queue-bypass
                 COMMIT
                 """).formatted(IN_CHAIN, OUT_CHAIN, port, FORGOTTEN_MARK, normalQueue, recoveryQueue,
-                FAST_PATH_MARK, RawSocket.AGENT_MARK);
+                FAST_PATH_MARK, RawSocket.AGENT_MARK, RECOVERED_MARK);
     }
 
     /**
@@ -120,6 +129,19 @@ public final class InterceptionRules {
             return "-A " + match + " -j NFQUEUE --queue-num %5$d --queue-bypass\n";
         }
         return "-A " + match + " -j NFLOG --nflog-group " + logGroup + " --nflog-threshold 1\n"
+                + "-A " + match + " -j ACCEPT\n";
+    }
+
+    /**
+     * The rules for a client's packets of a connection with a local socket ({@code match}): logged
+     * and accepted, except a recovered connection's (queued); without a log group all queued.
+     */
+    private String knownConnections(String match) {
+        if (logGroup < 0) {
+            return "-A " + match + " -j NFQUEUE --queue-num %5$d --queue-bypass\n";
+        }
+        return "-A " + match + " --restore-skmark -m mark --mark 0x%9$08x -j NFQUEUE --queue-num %5$d --queue-bypass\n"
+                + "-A " + match + " -j NFLOG --nflog-group " + logGroup + " --nflog-threshold 1\n"
                 + "-A " + match + " -j ACCEPT\n";
     }
 

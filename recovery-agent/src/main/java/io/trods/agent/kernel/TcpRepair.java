@@ -78,6 +78,12 @@ public final class TcpRepair {
 
     private static void repair(int fd, RepairSpec spec) throws KernelCallException {
         int[] ints = new int[Structs.REPAIR_OPTIONS_MAX_INTS];
+        // Marked, so that the interception rules queue its client's packets (the engine may lower
+        // their ACKs) where other connections' are only logged.
+        ints[0] = InterceptionRules.RECOVERED_MARK;
+        if (LibC.setsockopt(fd, LibC.SOL_SOCKET, LibC.SO_MARK, ints, Integer.BYTES) < 0) {
+            throw KernelCallException.last("setsockopt(SO_MARK)");
+        }
         // Before bind: repair mode is what lets us bind next to a listener on the same port.
         setInt(fd, LibC.TCP_REPAIR, LibC.TCP_REPAIR_ON, ints, "setsockopt(TCP_REPAIR=1)");
         byte[] local = Structs.sockaddrIn(spec.localAddress(), spec.localPort());

@@ -241,6 +241,31 @@ class FlowEngineTest {
         assertThat(store.index.get("server1")).contains(key);
     }
 
+    /**
+     * A keep-alive request whose copy never reached the agent (the kernel could not deliver it):
+     * the server's answer acknowledges bytes the engine never saw, and the flow is let go
+     * unprotected rather than left believing it is idle. Its record, of the previous response, is
+     * removed.
+     */
+    @Test
+    void aRequestTheEngineNeverSawLetsTheFlowGoAtTheServersAnswer() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        int bodyEnd = SERVER_ISN + 1 + HEAD.length() + 5000;
+        server(SERVER_ISN + 1 + HEAD.length() + 5, requestEnd(), TcpSegment.ACK, NO_OPTIONS, new byte[4995]);
+        client(requestEnd(), bodyEnd, TcpSegment.ACK, NO_OPTIONS); // idle, released
+        FlowKey key = new FlowKey(CLIENT, clientPort, 80);
+        assertThat(store.records).containsKey(key);
+
+        String unseen = "GET /obj/1K.bin HTTP/1.1\r\nHost: v\r\n\r\n";
+        String head2 = "HTTP/1.1 200 OK\r\nContent-Length: 1024\r\nETag: \"x\"\r\n\r\n";
+        assertThat(server(bodyEnd, requestEnd() + unseen.length(), TcpSegment.ACK, NO_OPTIONS, ascii(head2)))
+                .isEqualTo(PASS_AND_FORGET);
+        assertThat(engine.trackedFlows()).isZero();
+        assertThat(events).containsExactly("protected", "unprotected UNTRACKED");
+        assertThat(store.records).doesNotContainKey(key);
+    }
+
     @Test
     void anAckThatComesWithTheNextRequestNeedsNoRelease() {
         handshake();

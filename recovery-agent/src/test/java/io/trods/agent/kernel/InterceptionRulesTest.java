@@ -82,9 +82,28 @@ class InterceptionRulesTest {
                 .isLessThan(indexOf(out, synAck + "ACCEPT")).isLessThan(indexOf(out, "-j NFQUEUE"));
         // Let-go, fast-path and the agent's own packets still leave first.
         assertThat(indexOf(out, "-m mark --mark 0x54520005 -j ACCEPT")).isLessThan(indexOf(out, "NFLOG"));
-        assertThat(logged.stream().filter(r -> r.contains("NFLOG"))).hasSize(2);
+        assertThat(logged.stream().filter(r -> r.contains("NFLOG"))).as("SYN, SYN-ACK, client packets").hasSize(3);
         assertThat(logged.stream().filter(r -> r.contains("NFQUEUE"))).as("no queue rule for a SYN").hasSize(3)
-                .noneMatch(r -> r.contains("--tcp-flags"));
+                .noneMatch(r -> r.contains("--tcp-flags")).allMatch(r -> r.endsWith("--queue-bypass"));
+    }
+
+    /**
+     * With a log group, a client's packets on a known connection are logged and accepted, except
+     * those of a connection the agent recreated (its socket's mark): queued, so that the engine can
+     * lower their ACKs. Unknown connections still go to the recovery queue.
+     */
+    @Test
+    void withALogGroupOnlyRecoveredConnectionsClientPacketsAreQueued() {
+        List<String> in = new InterceptionRules(80, 0, 1, List.of(), 2).render().lines()
+                .filter(r -> r.startsWith("-A TRODS_IN ")).toList();
+        int recovered = indexOf(in, "-m socket --restore-skmark -m mark --mark 0x54520006 -j NFQUEUE --queue-num 0");
+        int logged = indexOf(in, "-m socket -j NFLOG --nflog-group 2");
+        int accepted = indexOf(in, "-m socket -j ACCEPT");
+        int unknown = indexOf(in, "-j NFQUEUE --queue-num 1");
+        assertThat(recovered).as(in.toString()).isNotNegative().isLessThan(logged);
+        assertThat(logged).isLessThan(accepted);
+        assertThat(accepted).isLessThan(unknown);
+        assertThat(in.get(unknown)).doesNotContain("-m socket");
     }
 
     @Test

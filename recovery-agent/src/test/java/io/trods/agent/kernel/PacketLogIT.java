@@ -18,14 +18,17 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Handshakes are logged, not queued: the SYN goes on without a verdict, and its copy arrives on the
- * queues' own socket before the connection's first queued packet. Real kernel, in a namespace of
- * its own, with the same kind of rules the agent installs.
+ * What the agent's rules log rather than queue, against the real kernel in namespaces of their own:
+ * a SYN goes on without a verdict, and its copy arrives on the queues' own socket before the
+ * connection's first queued packet; a client's data is logged, except on a socket the agent
+ * recreated (marked), where it is queued.
  */
 @Tag("lab")
-class HandshakeLogIT {
+class PacketLogIT {
 
     static final String NS = "trods-it-hslog";
+    static final String CLI = "trods-it-log-cli";
+    static final String SRV = "trods-it-log-srv";
     static final int PORT = 8080;
     static final int QUEUE = 7;
     static final int GROUP = 9;
@@ -94,6 +97,77 @@ class HandshakeLogIT {
             }
         } finally {
             run("ip", "netns", "delete", NS);
+        }
+    }
+
+    @Test
+    void withTheAgentsRulesARecoveredConnectionsClientDataIsQueuedAndAnyOtherLogged() throws Exception {
+        for (String ns : List.of(CLI, SRV)) {
+            run("ip", "netns", "delete", ns);
+            assertThat(run("ip", "netns", "add", ns)).isZero();
+        }
+        List<Integer> fds = new ArrayList<>();
+        try (NetNamespace cli = NetNamespace.open(CLI); NetNamespace srv = NetNamespace.open(SRV)) {
+            assertThat(run("ip", "-n", CLI, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", SRV))
+                    .isZero();
+            run("ip", "-n", CLI, "addr", "add", "198.18.97.1/24", "dev", "veth0");
+            run("ip", "-n", SRV, "addr", "add", "198.18.97.2/24", "dev", "veth1");
+            for (String[] link : new String[][] {{CLI, "veth0"}, {CLI, "lo"}, {SRV, "veth1"}, {SRV, "lo"}}) {
+                assertThat(run("ip", "-n", link[0], "link", "set", link[1], "up")).isZero();
+            }
+            srv.call(() -> {
+                new InterceptionRules(PORT, QUEUE, QUEUE + 1, List.of(), GROUP).apply();
+                return null;
+            });
+            NfQueueSocket socket = srv.call(() -> NfQueueSocket.open(new int[] {QUEUE, QUEUE + 1}, 64,
+                    Nfqueue.FLAG_FAIL_OPEN, 2000, GROUP));
+            java.net.Inet4Address server = (java.net.Inet4Address) java.net.InetAddress.getByName("198.18.97.2");
+            int listener = srv.call(() -> TcpProbe.listen(server, PORT));
+            fds.add(listener);
+            try (SocketChannel plain = cli.call(SocketChannel::open); SocketChannel recovered = cli.call(SocketChannel::open)) {
+                plain.connect(new InetSocketAddress(server, PORT));
+                fds.add(TcpProbe.accept(listener));
+                recovered.connect(new InetSocketAddress(server, PORT));
+                int marked = TcpProbe.accept(listener);
+                fds.add(marked);
+                // What TcpRepair does to the sockets it recreates.
+                TcpProbe.setInt(marked, LibC.SOL_SOCKET, LibC.SO_MARK, InterceptionRules.RECOVERED_MARK);
+                plain.write(ByteBuffer.wrap("plain".getBytes(StandardCharsets.US_ASCII)));
+                recovered.write(ByteBuffer.wrap("recovered".getBytes(StandardCharsets.US_ASCII)));
+
+                NetlinkBuffer in = new NetlinkBuffer(NfQueueSocket.BUFFER_BYTES);
+                NetlinkBuffer out = new NetlinkBuffer(256);
+                QueuedPacket message = new QueuedPacket();
+                TcpSegment segment = new TcpSegment();
+                List<String> data = new ArrayList<>();
+                for (int round = 0; round < 20 && data.size() < 2; round++) {
+                    int n = socket.receive(in);
+                    for (int at = 0; at < n; ) {
+                        at = Nfqueue.parse(in, at, n, message);
+                        if (message.kind != QueuedPacket.Kind.LOGGED && message.kind != QueuedPacket.Kind.PACKET) {
+                            continue;
+                        }
+                        assertThat(segment.wrap(in.array(), message.payloadOffset, message.payloadLength)).isTrue();
+                        if (segment.dstPort() == PORT && segment.payloadLength() > 0) {
+                            data.add(new String(in.array(), segment.payloadOffset(), segment.payloadLength(),
+                                    StandardCharsets.US_ASCII) + " " + message.kind);
+                        }
+                        if (message.kind == QueuedPacket.Kind.PACKET) {
+                            Nfqueue.verdict(out.clear(), message.queue, message.packetId, Nfqueue.NF_ACCEPT, -1);
+                            socket.send(out);
+                        }
+                    }
+                }
+                assertThat(data).containsExactlyInAnyOrder("plain LOGGED", "recovered PACKET");
+            } finally {
+                socket.close();
+            }
+        } finally {
+            for (int fd : fds) {
+                LibC.close(fd);
+            }
+            run("ip", "netns", "delete", CLI);
+            run("ip", "netns", "delete", SRV);
         }
     }
 
