@@ -82,6 +82,10 @@ public class AgentConfiguration {
                     .description("copies of handshakes the kernel could not deliver (socket full): their connections pass unprotected")
                     .register(registry);
             io.micrometer.core.instrument.FunctionCounter
+                    .builder("trods.agent.handshakes.withdrawn", runtime, AgentRuntime::handshakeSavesWithdrawn)
+                    .description("handshake saves not sent: the first response was saved first, or the connection ended")
+                    .register(registry);
+            io.micrometer.core.instrument.FunctionCounter
                     .builder("trods.agent.upkeep.dropped", runtime, AgentRuntime::upkeepDropped)
                     .description("handshake saves and record removals dropped: the store fell behind")
                     .register(registry);

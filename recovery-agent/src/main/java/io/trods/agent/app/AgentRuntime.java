@@ -77,7 +77,7 @@ public final class AgentRuntime implements SmartLifecycle {
         this.store = store;
         this.metrics = metrics;
         this.rules = new InterceptionRules(properties.servicePort(), properties.normalQueue(), properties.recoveryQueue(),
-                properties.healthCheckSources(), properties.handshakeLogGroup());
+                properties.healthCheckSources(), properties.handshakeLogGroup(), properties.logClientPackets());
         this.fastPathRules = new FastPathRules(properties.servicePort());
     }
 
@@ -236,9 +236,15 @@ public final class AgentRuntime implements SmartLifecycle {
 
     private RecordUpkeep startUpkeep() {
         if (upkeep == null) {
-            upkeep = new RecordUpkeep(store, 10_000, metrics::saveFailed);
+            upkeep = new RecordUpkeep(store, 10_000, properties.handshakeSaveDelay(), metrics::saveFailed);
         }
         return upkeep;
+    }
+
+    /** Handshake saves withdrawn before they were sent: a response was saved first, or the connection ended. */
+    public long handshakeSavesWithdrawn() {
+        RecordUpkeep current = upkeep;
+        return current == null ? 0 : current.withdrawn();
     }
 
     /** Upkeep dropped since start because its queue was full (0 when not running). */

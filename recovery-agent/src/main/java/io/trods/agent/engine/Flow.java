@@ -57,6 +57,8 @@ final class Flow {
     long streamingSinceNanos;
     /** A record of this flow is in the store. */
     boolean saved;
+    /** The handshake's record while the keeper may still withdraw it; null once a response is saved. */
+    PendingHandshake handshakeSave;
     long lastSeenNanos;
     /**
      * The kernel's fast path for the streaming response, null when it has none. Segments it

@@ -113,7 +113,8 @@ public final class FlowEngine {
         this(store, serverId, maxFlows, nanoClock, wallClock, listener, (segment, length, destination) -> { }, 0,
                 new RecordKeeper() {
                     @Override
-                    public void saveHandshake(FlowRecord record) {
+                    public PendingHandshake saveHandshake(FlowRecord record) {
+                        return PendingHandshake.claimed();
                     }
 
                     @Override
@@ -388,7 +389,7 @@ public final class FlowEngine {
         // saved (the HTTP-setup phase). Not write-ahead: none of the request is acknowledged until
         // the response's record is saved, so without this record the client only loses what it
         // would lose without TRODS. Saved if absent, in the background.
-        keeper.saveHandshake(new FlowRecord(flow.key, serverId, flow.clientMss, flow.clientWindowScale,
+        flow.handshakeSave = keeper.saveHandshake(new FlowRecord(flow.key, serverId, flow.clientMss, flow.clientWindowScale,
                 flow.serverWindowScale, flow.sackPermitted, flow.timestamps, flow.requestStart, new byte[0],
                 flow.serverNext, new byte[0], wallClock.getAsLong()));
         flow.saved = true;
@@ -424,6 +425,10 @@ public final class FlowEngine {
         // REINDEX_NANOS: a keep-alive connection's later responses cost one command, not three.
         boolean indexed = flow.indexedAtNanos != 0 && flow.saveStartNanos - flow.indexedAtNanos < REINDEX_NANOS;
         flow.pendingSaveIndexes = !indexed;
+        if (flow.handshakeSave != null) {
+            flow.handshakeSave.withdraw(); // this record supersedes it: if it has not gone yet, it never will
+            flow.handshakeSave = null;
+        }
         CompletableFuture<Void> save = store.saveAsync(record, indexed);
         if (save.isDone()) {
             return settle(flow, save) ? PASS : PASS_AND_FORGET;
@@ -564,6 +569,9 @@ public final class FlowEngine {
         closeLane(flow);
         if (reason != null) {
             listener.responseUnprotected(flow.key, reason);
+        }
+        if (flow.handshakeSave != null && flow.handshakeSave.withdraw()) {
+            flow.saved = false; // the handshake's record was never sent, and no response was saved
         }
         if (flow.saved) {
             try {

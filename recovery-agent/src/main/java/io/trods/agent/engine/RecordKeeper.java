@@ -10,8 +10,11 @@ import io.trods.agent.flow.FlowRecord;
  */
 public interface RecordKeeper {
 
-    /** Saves the handshake's record unless the flow has one already. */
-    void saveHandshake(FlowRecord record);
+    /**
+     * Saves the handshake's record unless the flow has one already, in the background, possibly a
+     * little later; the returned handle withdraws it while it has not been sent.
+     */
+    PendingHandshake saveHandshake(FlowRecord record);
 
     void delete(FlowKey key, String server);
 }

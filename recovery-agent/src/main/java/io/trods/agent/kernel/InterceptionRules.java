@@ -39,8 +39,9 @@ import java.util.concurrent.TimeUnit;
  *       (measured: 82 instead of 6 microseconds from SYN to SYN-ACK). With no log group, they are
  *       queued like the rest.
  *   <li>Packets of connections with a local socket ("-m socket" without --nowildcard matches a
- *       connection's socket, not the *:80 listener): the normal path. With a log group, a client's
- *       packets are logged too, not queued: the engine only reads them (the request, the client's
+ *       connection's socket, not the *:80 listener): the normal path. Optionally (off by
+ *       default, see {@code trods.agent.log-client-packets}) a client's packets are logged too, not
+ *       queued: the engine only reads them (the request, the client's
  *       position), and a queued request waited for the agent before the web server could read it.
  *       The server's segments stay queued: they are what the engine holds and rewrites, and a
  *       client's copy always arrives before the server's answer to it. The exception is a
@@ -67,19 +68,23 @@ public final class InterceptionRules {
     private final int recoveryQueue;
     private final List<String> healthCheckSources;
     private final int logGroup;
+    private final boolean logClientPackets;
 
     /** @param healthCheckSources IPv4 addresses or CIDRs whose connections skip the queues */
     public InterceptionRules(int port, int normalQueue, int recoveryQueue, List<String> healthCheckSources) {
-        this(port, normalQueue, recoveryQueue, healthCheckSources, -1);
+        this(port, normalQueue, recoveryQueue, healthCheckSources, -1, false);
     }
 
     /**
      * @param logGroup the NFLOG group that handshakes are logged to instead of being queued; -1:
      *     queued to the normal queue
+     * @param logClientPackets whether a client's packets on known connections are logged to that
+     *     group too (except a recovered connection's) instead of being queued
      */
     public InterceptionRules(int port, int normalQueue, int recoveryQueue, List<String> healthCheckSources,
-            int logGroup) {
+            int logGroup, boolean logClientPackets) {
         this.logGroup = logGroup;
+        this.logClientPackets = logGroup >= 0 && logClientPackets;
         this.port = port;
         this.normalQueue = normalQueue;
         this.recoveryQueue = recoveryQueue;
@@ -134,10 +139,10 @@ public final class InterceptionRules {
 
     /**
      * The rules for a client's packets of a connection with a local socket ({@code match}): logged
-     * and accepted, except a recovered connection's (queued); without a log group all queued.
+     * and accepted, except a recovered connection's (queued); otherwise all queued.
      */
     private String knownConnections(String match) {
-        if (logGroup < 0) {
+        if (!logClientPackets) {
             return "-A " + match + " -j NFQUEUE --queue-num %5$d --queue-bypass\n";
         }
         return "-A " + match + " --restore-skmark -m mark --mark 0x%9$08x -j NFQUEUE --queue-num %5$d --queue-bypass\n"

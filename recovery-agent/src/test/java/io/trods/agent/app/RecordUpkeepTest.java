@@ -150,4 +150,42 @@ class RecordUpkeepTest {
             assertThat(store.batches.stream().map(List::size)).containsExactly(1, RecordUpkeep.MAX_BATCH, 300 - RecordUpkeep.MAX_BATCH);
         }
     }
+
+    /**
+     * A handshake's record waits its delay; one the engine withdraws meanwhile is never sent, and
+     * what queued behind it waits with it (the order is kept).
+     */
+    @Test
+    void aHandshakeWaitsItsDelayAndOneWithdrawnMeanwhileIsNeverSent() throws Exception {
+        BatchStore store = new BatchStore();
+        store.release.countDown();
+        try (RecordUpkeep upkeep = new RecordUpkeep(store, 100, java.time.Duration.ofMillis(300), (k, e) -> { })) {
+            long start = System.nanoTime();
+            io.trods.agent.engine.PendingHandshake first = upkeep.saveHandshake(handshake(1));
+            io.trods.agent.engine.PendingHandshake second = upkeep.saveHandshake(handshake(2));
+            upkeep.delete(key(3), "server1");
+            assertThat(first.withdraw()).as("still waiting").isTrue();
+            awaitBatches(store, 1);
+            long waitedMillis = (System.nanoTime() - start) / 1_000_000;
+
+            assertThat(store.batches).containsExactly(List.of("save 2", "remove 3"));
+            assertThat(waitedMillis).as("held back for the delay").isGreaterThanOrEqualTo(250);
+            assertThat(second.withdraw()).as("claimed for sending: too late").isFalse();
+            assertThat(upkeep.withdrawn()).isEqualTo(1);
+        }
+    }
+
+    /** A removal queued alone does not wait for any delay. */
+    @Test
+    void aRemovalAloneGoesAtOnce() throws Exception {
+        BatchStore store = new BatchStore();
+        store.release.countDown();
+        try (RecordUpkeep upkeep = new RecordUpkeep(store, 100, java.time.Duration.ofSeconds(1), (k, e) -> { })) {
+            long start = System.nanoTime();
+            upkeep.delete(key(4), "server1");
+            awaitBatches(store, 1);
+            assertThat(store.batches).containsExactly(List.of("remove 4"));
+            assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(900);
+        }
+    }
 }

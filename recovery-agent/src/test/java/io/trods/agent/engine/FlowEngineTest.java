@@ -31,6 +31,8 @@ class FlowEngineTest {
     final List<String> events = new ArrayList<>();
     final List<byte[]> sent = new ArrayList<>();
     final List<FlowRecord> handshakes = new ArrayList<>();
+    /** What the keeper handed back for each handshake: still waiting to be sent, as in production. */
+    final List<PendingHandshake> pendingHandshakes = new ArrayList<>();
     final FlowEngine engine = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L,
             new EngineListener() {
                 @Override
@@ -45,8 +47,11 @@ class FlowEngineTest {
             }, (segment, length, destination) -> sent.add(java.util.Arrays.copyOf(segment, length)), 0,
             new RecordKeeper() {
                 @Override
-                public void saveHandshake(FlowRecord record) {
+                public PendingHandshake saveHandshake(FlowRecord record) {
                     handshakes.add(record);
+                    PendingHandshake pending = new PendingHandshake();
+                    pendingHandshakes.add(pending);
+                    return pending;
                 }
 
                 @Override
@@ -266,6 +271,41 @@ class FlowEngineTest {
         assertThat(store.records).doesNotContainKey(key);
     }
 
+    /** A response saved before the handshake's record was sent makes that record unnecessary. */
+    @Test
+    void theResponsesSaveWithdrawsTheHandshakesRecordNotYetSent() {
+        handshake();
+        assertThat(pendingHandshakes).hasSize(1);
+        requestAndResponseStart(HEAD);
+
+        assertThat(pendingHandshakes.get(0).claim()).as("withdrawn: the keeper must not send it").isFalse();
+    }
+
+    /**
+     * A connection that ends before any response is saved, while its handshake's record still
+     * waits: nothing was saved, so nothing is removed (a removal queued behind a withdrawn save
+     * would only cost a round trip).
+     */
+    @Test
+    void aConnectionEndingBeforeItsHandshakeWasSentRemovesNothing() {
+        handshake();
+        assertThat(client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK | TcpSegment.FIN, NO_OPTIONS))
+                .isEqualTo(PASS_AND_FORGET);
+
+        assertThat(pendingHandshakes.get(0).claim()).isFalse();
+        assertThat(store.log).as("no removal").isEmpty();
+    }
+
+    /** Once the keeper has sent the handshake's record, the connection's end removes it. */
+    @Test
+    void aConnectionEndingAfterItsHandshakeWasSentRemovesTheRecord() {
+        handshake();
+        assertThat(pendingHandshakes.get(0).claim()).isTrue(); // the keeper sends it
+        client(CLIENT_ISN + 1, SERVER_ISN + 1, TcpSegment.ACK | TcpSegment.FIN, NO_OPTIONS);
+
+        assertThat(store.log).containsExactly("delete " + new FlowKey(CLIENT, clientPort, 80));
+    }
+
     @Test
     void anAckThatComesWithTheNextRequestNeedsNoRelease() {
         handshake();
@@ -410,7 +450,8 @@ class FlowEngineTest {
 
     static final RecordKeeper NO_KEEPER = new RecordKeeper() {
         @Override
-        public void saveHandshake(FlowRecord record) {
+        public PendingHandshake saveHandshake(FlowRecord record) {
+            return PendingHandshake.claimed();
         }
 
         @Override

@@ -69,7 +69,7 @@ class InterceptionRulesTest {
      */
     @Test
     void withALogGroupHandshakesAreLoggedAndAcceptedBeforeAnyQueueRule() {
-        List<String> logged = new InterceptionRules(80, 0, 1, List.of(), 2).render().lines().toList();
+        List<String> logged = new InterceptionRules(80, 0, 1, List.of(), 2, true).render().lines().toList();
         List<String> in = logged.stream().filter(r -> r.startsWith("-A TRODS_IN ")).toList();
         List<String> out = logged.stream().filter(r -> r.startsWith("-A TRODS_OUT ")).toList();
         String syn = "--tcp-flags SYN,ACK,RST SYN -j ";
@@ -94,7 +94,7 @@ class InterceptionRulesTest {
      */
     @Test
     void withALogGroupOnlyRecoveredConnectionsClientPacketsAreQueued() {
-        List<String> in = new InterceptionRules(80, 0, 1, List.of(), 2).render().lines()
+        List<String> in = new InterceptionRules(80, 0, 1, List.of(), 2, true).render().lines()
                 .filter(r -> r.startsWith("-A TRODS_IN ")).toList();
         int recovered = indexOf(in, "-m socket --restore-skmark -m mark --mark 0x54520006 -j NFQUEUE --queue-num 0");
         int logged = indexOf(in, "-m socket -j NFLOG --nflog-group 2");
@@ -104,6 +104,14 @@ class InterceptionRulesTest {
         assertThat(logged).isLessThan(accepted);
         assertThat(accepted).isLessThan(unknown);
         assertThat(in.get(unknown)).doesNotContain("-m socket");
+    }
+
+    @Test
+    void withALogGroupButNoClientLoggingAClientsPacketsAreQueued() {
+        List<String> in = new InterceptionRules(80, 0, 1, List.of(), 2, false).render().lines()
+                .filter(r -> r.startsWith("-A TRODS_IN ")).toList();
+        assertThat(in).filteredOn(r -> r.contains("NFLOG")).hasSize(1).allMatch(r -> r.contains("--tcp-flags SYN,ACK,RST SYN "));
+        assertThat(in).anyMatch(r -> r.endsWith("-m socket -j NFQUEUE --queue-num 0 --queue-bypass"));
     }
 
     @Test

@@ -116,7 +116,7 @@ class PacketLogIT {
                 assertThat(run("ip", "-n", link[0], "link", "set", link[1], "up")).isZero();
             }
             srv.call(() -> {
-                new InterceptionRules(PORT, QUEUE, QUEUE + 1, List.of(), GROUP).apply();
+                new InterceptionRules(PORT, QUEUE, QUEUE + 1, List.of(), GROUP, true).apply();
                 return null;
             });
             NfQueueSocket socket = srv.call(() -> NfQueueSocket.open(new int[] {QUEUE, QUEUE + 1}, 64,

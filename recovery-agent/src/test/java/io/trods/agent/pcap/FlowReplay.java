@@ -120,8 +120,9 @@ final class FlowReplay {
             this.engine = new FlowEngine(recording, "replay", 10_000, () -> nowNanos, () -> nowNanos / 1_000_000,
                     new Listener(), this::released, ZERO_WINDOW_AFTER_NANOS, new RecordKeeper() {
                         @Override
-                        public void saveHandshake(FlowRecord record) {
+                        public io.trods.agent.engine.PendingHandshake saveHandshake(FlowRecord record) {
                             store.saveIfAbsent(record);
+                            return io.trods.agent.engine.PendingHandshake.claimed();
                         }
 
                         @Override
