@@ -25,7 +25,8 @@ public class AgentConfiguration {
 
     @Bean
     FlowStore flowStore(RedisConnectionFactory connections, AgentProperties properties) {
-        return new RedisFlowStore(connections, properties.recordTtl());
+        return new RedisFlowStore(connections, properties.recordTtl(), java.time.Duration.ofMillis(200),
+                properties.directSaves());
     }
 
     /**

@@ -39,6 +39,8 @@ import org.springframework.util.unit.DataSize;
  * @param logClientPackets log a client's packets on known connections to the same group instead of
  *     queueing them (default false): they then wait for no verdict, but measured in the lab 1 KiB
  *     keep-alive requests ran about 6% slower and time to first byte did not change
+ * @param directSaves send the packet thread's saves on a Redis connection it writes and reads itself
+ *     (default true; only for one Redis server over plain TCP, otherwise they go through Lettuce)
  * @param handshakeSaveDelay how long a handshake's record waits before it is sent (default 2 ms): a
  *     connection whose first response is saved before that needs none. A connection whose server
  *     dies within that time, before its response is saved, is reset rather than recovered
@@ -53,7 +55,7 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
         int lookupsPerSecond, Duration missMemory, int recoveryThreads, String virtualAddress, int virtualPort,
         int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter, Boolean fastPath,
-        Integer handshakeLogGroup, boolean logClientPackets, Duration handshakeSaveDelay, java.util.List<String> healthCheckSources,
+        Integer handshakeLogGroup, boolean logClientPackets, Boolean directSaves, Duration handshakeSaveDelay, java.util.List<String> healthCheckSources,
         Debug debug) {
 
     /**
@@ -103,6 +105,7 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         zeroWindowAfter = zeroWindowAfter == null ? Duration.ofSeconds(1) : zeroWindowAfter;
         fastPath = fastPath == null || fastPath;
         handshakeLogGroup = handshakeLogGroup == null ? 2 : handshakeLogGroup;
+        directSaves = directSaves == null || directSaves;
         handshakeSaveDelay = handshakeSaveDelay == null ? Duration.ofMillis(2) : handshakeSaveDelay;
         if (handshakeSaveDelay.isNegative() || handshakeSaveDelay.compareTo(Duration.ofSeconds(1)) > 0) {
             throw new IllegalArgumentException("trods.agent.handshake-save-delay must be between 0 and 1s: "

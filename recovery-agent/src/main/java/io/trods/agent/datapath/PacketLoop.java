@@ -63,6 +63,10 @@ public final class PacketLoop implements Runnable {
     private final PacketIdGaps logSeqs = new PacketIdGaps();
     private final AtomicLong observed = new AtomicLong();
     private volatile boolean running = true;
+    /** The thread running this loop. */
+    private volatile Thread loopThread;
+    /** How long one wait for packets or answers lasts: the loop's periodic work runs at least this often. */
+    static final int RECEIVE_TIMEOUT_MILLIS = 200;
     /** Work other threads need done on this one (the flow table is not shared), run between packets. */
     private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
     /** A wake-up is on its way to the packet thread and has not been acted on yet. */
@@ -177,13 +181,14 @@ public final class PacketLoop implements Runnable {
 
     @Override
     public void run() {
+        loopThread = Thread.currentThread();
         long nextSweep = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         while (running) {
             try {
                 // Blocks only when nothing waits to be flushed; otherwise an empty queue answers at
                 // once, and the saves of this drain go out together (below).
                 boolean flushPending = store.unflushed() > 0;
-                int n = socket.receive(in, !flushPending);
+                int n = receive(flushPending);
                 if (flushPending && (n == 0 || ++packetsSinceUnflushed >= MAX_PACKETS_BEFORE_FLUSH
                         || store.unflushed() >= MAX_UNFLUSHED)) {
                     packetsSinceUnflushed = 0;
@@ -224,6 +229,38 @@ public final class PacketLoop implements Runnable {
                 engine.sweep(idleNanos);
                 nextSweep = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
             }
+        }
+    }
+
+    /**
+     * The next batch of queued packets: blocking only when nothing waits to be flushed. When the
+     * store's answers come on a socket of its own that this thread reads ({@link FlowStore#answerFd}),
+     * it waits on both, and reads the answers whenever saves wait for them: no other thread is
+     * woken to read them and then to wake this one.
+     */
+    private int receive(boolean flushPending) throws KernelCallException {
+        int answers = store.answerFd();
+        if (answers < 0) {
+            return socket.receive(in, !flushPending);
+        }
+        int n = socket.receive(in, false);
+        if (n == 0 && !flushPending) {
+            if ((socket.await(answers, RECEIVE_TIMEOUT_MILLIS) & NfQueueSocket.QUEUE_READY) != 0) {
+                n = socket.receive(in, false);
+            }
+        }
+        if (store.awaitingAnswers()) {
+            readAnswers();
+        }
+        return n;
+    }
+
+    private void readAnswers() {
+        try {
+            store.readAnswers();
+        } catch (RuntimeException e) {
+            faults.incrementAndGet();
+            log.warn("reading the store's answers failed: {}", e.getMessage());
         }
     }
 
@@ -355,6 +392,9 @@ public final class PacketLoop implements Runnable {
      * the flag before it runs the chores, so a chore added after that sends a wake of its own.
      */
     private void wake() {
+        if (Thread.currentThread() == loopThread) {
+            return; // completed by this thread (the store's answers read here): its chores run next
+        }
         if (wakePending.compareAndSet(false, true)) {
             socket.wakeUp();
         }

@@ -53,6 +53,24 @@ public interface FlowStore {
     }
 
     /**
+     * A socket on which answers to this store's flushed saves arrive, for the packet thread to wait
+     * on together with its queue; -1 when there is none (the answers complete the saves on a
+     * thread of the store's own).
+     */
+    default int answerFd() {
+        return -1;
+    }
+
+    /** Whether flushed saves wait for answers on {@link #answerFd}. */
+    default boolean awaitingAnswers() {
+        return false;
+    }
+
+    /** Reads the answers that arrived on {@link #answerFd}, without waiting, completing their saves. */
+    default void readAnswers() {
+    }
+
+    /**
      * Saves a record only if the flow has none yet: the handshake record, saved in the background,
      * must never overwrite the response's record if it lands later.
      */

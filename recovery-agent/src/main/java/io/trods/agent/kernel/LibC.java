@@ -29,6 +29,10 @@ final class LibC {
     static final int SO_RCVBUFFORCE = 33;
     static final int SO_MARK = 36;
     static final int SO_RCVTIMEO = 20;
+    static final int SO_SNDTIMEO = 21;
+    static final int TCP_NODELAY = 1;
+    static final short POLLIN = 1;
+    static final int EINPROGRESS = 115;
     static final int SO_LINGER = 13;
 
     static final int AF_NETLINK = 16;
@@ -104,6 +108,9 @@ final class LibC {
     static native long recv(int fd, long buffer, long count, int flags);
 
     static native long sendto(int fd, byte[] buffer, long count, int flags, byte[] address, int addressLength);
+
+    /** poll(2) over struct pollfd[]: per entry an int fd, then short events and short revents. */
+    static native int poll(byte[] fds, long count, int timeoutMillis);
 
     static native int setns(int fd, int nstype);
 

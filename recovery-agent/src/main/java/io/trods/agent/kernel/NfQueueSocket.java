@@ -157,6 +157,34 @@ public final class NfQueueSocket implements Closeable {
         }
     }
 
+    /** {@link #await}'s answer: the queue socket has something to receive. */
+    public static final int QUEUE_READY = 1;
+    /** {@link #await}'s answer: the other descriptor has something to receive. */
+    public static final int OTHER_READY = 2;
+    private final byte[] pollFds = new byte[16];
+    private final java.nio.ByteBuffer pollView = java.nio.ByteBuffer.wrap(pollFds).order(java.nio.ByteOrder.nativeOrder());
+
+    /**
+     * Waits until this socket or {@code otherFd} (a connection the same thread drives) has
+     * something to receive, at most {@code timeoutMillis}.
+     *
+     * @return {@link #QUEUE_READY} and {@link #OTHER_READY} or'ed, 0 after the timeout
+     */
+    public int await(int otherFd, int timeoutMillis) throws KernelCallException {
+        pollView.putInt(0, fd).putShort(4, LibC.POLLIN).putShort(6, (short) 0);
+        pollView.putInt(8, otherFd).putShort(12, LibC.POLLIN).putShort(14, (short) 0);
+        int n = LibC.poll(pollFds, 2, timeoutMillis);
+        if (n < 0) {
+            int errno = Native.getLastError();
+            if (errno == LibC.EINTR) {
+                return 0;
+            }
+            throw new KernelCallException("poll", errno);
+        }
+        // Any event (readable, error, hang-up) means the receive will not block: the receive says which.
+        return (pollView.getShort(6) != 0 ? QUEUE_READY : 0) | (pollView.getShort(14) != 0 ? OTHER_READY : 0);
+    }
+
     public void send(NetlinkBuffer message) throws KernelCallException {
         out.clear();
         out.put(message.array(), 0, message.length());

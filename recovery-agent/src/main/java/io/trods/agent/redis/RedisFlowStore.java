@@ -47,6 +47,8 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
     private volatile RedisClusterAsyncCommands<byte[], byte[]> shared;
     /** The packet thread's saves, written in batches; null for a non-Lettuce factory. */
     private final PacketThreadConnection packetThread;
+    /** The packet thread's saves on a socket it drives itself; null where that is not possible. */
+    private final DirectSaveConnection direct;
 
     public RedisFlowStore(RedisConnectionFactory connections, Duration ttl) {
         this(connections, ttl, Duration.ofMillis(200));
@@ -54,6 +56,16 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
 
     /** @param timeout how long a save may take before the flow is left unprotected */
     public RedisFlowStore(RedisConnectionFactory connections, Duration ttl, Duration timeout) {
+        this(connections, ttl, timeout, true);
+    }
+
+    /**
+     * @param timeout how long a save may take before the flow is left unprotected
+     * @param directSaves whether the packet thread sends its saves on a socket it drives itself
+     *     ({@link DirectSaveConnection}, for one Redis server over plain TCP) rather than through
+     *     Lettuce's I/O thread
+     */
+    public RedisFlowStore(RedisConnectionFactory connections, Duration ttl, Duration timeout, boolean directSaves) {
         this.connections = connections;
         this.timeout = timeout;
         RedisTemplate<byte[], byte[]> template = new RedisTemplate<>();
@@ -65,7 +77,8 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
         template.afterPropertiesSet();
         this.redis = template;
         this.ttl = ttl;
-        this.packetThread = PacketThreadConnection.of(connections);
+        this.direct = directSaves ? DirectSaveConnection.of(connections, timeout.multipliedBy(5)) : null;
+        this.packetThread = direct == null ? PacketThreadConnection.of(connections) : null;
     }
 
     static byte[] indexKey(String server) {
@@ -114,7 +127,7 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
 
     @Override
     public int unflushed() {
-        return packetThread == null ? 0 : packetThread.unflushed();
+        return (packetThread == null ? 0 : packetThread.unflushed()) + (direct == null ? 0 : direct.unflushed());
     }
 
     @Override
@@ -122,12 +135,35 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
         if (packetThread != null) {
             packetThread.flush();
         }
+        if (direct != null) {
+            direct.flush();
+        }
+    }
+
+    @Override
+    public int answerFd() {
+        return direct == null ? -1 : direct.fd();
+    }
+
+    @Override
+    public boolean awaitingAnswers() {
+        return direct != null && direct.awaitingAnswers();
+    }
+
+    @Override
+    public void readAnswers() {
+        if (direct != null) {
+            direct.readAnswers();
+        }
     }
 
     @Override
     public void close() {
         if (packetThread != null) {
             packetThread.close();
+        }
+        if (direct != null) {
+            direct.close();
         }
     }
 
@@ -148,13 +184,11 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
         byte[] value = FlowRecordCodec.encode(record);
         byte[] index = indexKey(record.server());
         try {
-            RedisClusterAsyncCommands<byte[], byte[]> async = batched();
-            java.util.concurrent.CompletableFuture<?> written = indexed
-                    ? async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture()
-                    : java.util.concurrent.CompletableFuture.allOf(
-                            async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture(),
-                            async.sadd(index, key).toCompletableFuture(),
-                            async.pexpire(index, ttl.toMillis()).toCompletableFuture());
+            java.util.concurrent.CompletableFuture<?> written = direct != null && direct.ready()
+                    ? direct.save(key, value, ttl.toMillis(), indexed ? null : index) : null;
+            if (written == null) {
+                written = lettuceSave(key, value, index, indexed);
+            }
             return written
                     .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handle((done, failure) -> {
@@ -168,6 +202,18 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
             return java.util.concurrent.CompletableFuture.failedFuture(
                     new StoreUnavailableException("Redis: save " + record.key() + " failed: " + e.getMessage(), e));
         }
+    }
+
+    /** The same commands batched on Lettuce's connection of the packet thread, or the shared one. */
+    private java.util.concurrent.CompletableFuture<?> lettuceSave(byte[] key, byte[] value, byte[] index,
+            boolean indexed) {
+        RedisClusterAsyncCommands<byte[], byte[]> async = batched();
+        return indexed
+                ? async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture()
+                : java.util.concurrent.CompletableFuture.allOf(
+                        async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture(),
+                        async.sadd(index, key).toCompletableFuture(),
+                        async.pexpire(index, ttl.toMillis()).toCompletableFuture());
     }
 
     @Override

@@ -56,6 +56,10 @@ class ExampleConfigTest {
         assertThat(agent.zeroWindow()).isTrue();
         assertThat(agent.zeroWindowAfter()).isEqualTo(Duration.ofSeconds(1));
         assertThat(agent.fastPath()).isTrue();
+        assertThat(agent.handshakeLogGroup()).isEqualTo(2);
+        assertThat(agent.logClientPackets()).isFalse();
+        assertThat(agent.handshakeSaveDelay()).isEqualTo(Duration.ofMillis(2));
+        assertThat(agent.directSaves()).isTrue();
         assertThat(agent.debug().pcapEnabled()).isFalse();
         assertThat(agent.debug().pcapMaxSize()).isEqualTo(DataSize.ofMegabytes(100));
     }

@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
+import org.springframework.data.redis.core.RedisTemplate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
@@ -80,8 +81,32 @@ class RedisFlowStoreIT {
 
     /** An asynchronous command's result, flushed first as the packet thread would. */
     private <T> T flushed(java.util.concurrent.CompletableFuture<T> future) throws Exception {
-        store.flush();
-        return future.get(5, TimeUnit.SECONDS);
+        return answered(store, future);
+    }
+
+    /**
+     * What the packet thread does for a save: flush, then read the answers (which the direct
+     * connection's saves need; Lettuce's complete on their own) until it is done.
+     */
+    private static <T> T answered(RedisFlowStore store, java.util.concurrent.CompletableFuture<T> future)
+            throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (!future.isDone() && System.nanoTime() < deadline) {
+            store.flush();
+            store.readAnswers();
+            Thread.sleep(1);
+        }
+        return future.get(0, TimeUnit.SECONDS);
+    }
+
+    /** Saves until one goes on the packet thread's own connection (it opens in the background). */
+    private static void awaitOwnConnection(RedisFlowStore store, int port) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        do {
+            assertThat(System.nanoTime()).as("the packet thread's connection opened").isLessThan(deadline);
+            Thread.sleep(10);
+            answered(store, store.saveAsync(record(port, "server1")));
+        } while (store.answerFd() < 0);
     }
 
     @Test
@@ -186,7 +211,7 @@ class RedisFlowStoreIT {
         }
         store.flush(); // as the packet thread does once its queue is drained
         for (int i = 0; i < saves.size(); i++) {
-            saves.get(i).get(5, TimeUnit.SECONDS);
+            answered(store, saves.get(i)); // and it reads the answers
             assertThat(store.find(new FlowKey(0xC6120002, 41000 + i, 80))).isPresent();
         }
         assertThat(store.flowsOf("server1")).hasSize(200);
@@ -198,6 +223,8 @@ class RedisFlowStoreIT {
      */
     @Test
     void thePacketThreadsSavesGoOutTogetherWhenFlushedAndLookupsAtOnce() throws Exception {
+        store.close();
+        store = new RedisFlowStore(connections, Duration.ofSeconds(30), Duration.ofMillis(200), false); // Lettuce's
         flushed(store.saveAsync(record(42000, "server1"))); // the shared connection: the own one is opening
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         java.util.concurrent.CompletableFuture<Void> probe;
@@ -230,16 +257,92 @@ class RedisFlowStoreIT {
     @Test
     void anAsynchronousSaveFailsTypedWithinItsTimeoutWhenRedisIsGone() throws Exception {
         RedisFlowStore quick = new RedisFlowStore(connections, Duration.ofSeconds(30), Duration.ofMillis(200));
-        java.util.concurrent.CompletableFuture<Void> first = quick.saveAsync(record(41500, "server1"));
-        quick.flush();
-        first.get(5, TimeUnit.SECONDS); // connected
+        awaitOwnConnection(quick, 41500);
         redis.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
 
         long start = System.nanoTime();
         java.util.concurrent.CompletableFuture<Void> save = quick.saveAsync(record(41501, "server1"));
-        quick.flush();
-        assertThatThrownBy(() -> save.get(5, TimeUnit.SECONDS)).hasCauseInstanceOf(StoreUnavailableException.class);
+        assertThatThrownBy(() -> answered(quick, save)).hasCauseInstanceOf(StoreUnavailableException.class);
         assertThat((System.nanoTime() - start) / 1_000_000).as("ms to fail").isLessThan(2_000);
+    }
+
+    /**
+     * The direct connection: the packet thread's saves leave only with the flush, in one write,
+     * and complete only when the packet thread reads their answers from the socket it waits on.
+     */
+    @Test
+    void directSavesLeaveWithTheFlushAndCompleteWhenTheirAnswersAreRead() throws Exception {
+        awaitOwnConnection(store, 43000);
+        List<java.util.concurrent.CompletableFuture<Void>> saves = new java.util.ArrayList<>();
+        for (int i = 1; i <= 50; i++) {
+            saves.add(store.saveAsync(record(43000 + i, "server1"), i % 2 == 0));
+        }
+        assertThat(store.unflushed()).isEqualTo(50);
+        Thread.sleep(100);
+        assertThat(store.find(new FlowKey(0xC6120002, 43010, 80))).as("nothing sent before the flush").isEmpty();
+
+        store.flush();
+        assertThat(store.unflushed()).isZero();
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (store.find(new FlowKey(0xC6120002, 43050, 80)).isEmpty()) {
+            assertThat(System.currentTimeMillis()).as("written by the flush").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        assertThat(saves).as("answered, but not read yet").noneMatch(java.util.concurrent.CompletableFuture::isDone);
+        assertThat(store.awaitingAnswers()).isTrue();
+        store.readAnswers();
+        for (var save : saves) {
+            answered(store, save);
+        }
+        assertThat(store.awaitingAnswers()).isFalse();
+        assertThat(store.flowsOf("server1")).as("the odd ones indexed, and the first").hasSize(26);
+    }
+
+    /** A Redis error answer fails its own save, not the connection or the saves after it. */
+    @Test
+    void anErrorAnswerFailsOnlyItsOwnSave() throws Exception {
+        awaitOwnConnection(store, 44000);
+        RedisTemplate<String, String> plain = new RedisTemplate<>();
+        plain.setConnectionFactory(connections);
+        plain.setDefaultSerializer(org.springframework.data.redis.serializer.RedisSerializer.string());
+        plain.afterPropertiesSet();
+        plain.opsForValue().set("trods:server:server9:flows", "not a set"); // SADD answers WRONGTYPE
+
+        var refused = store.saveAsync(record(44001, "server9"), false);
+        var fine = store.saveAsync(record(44002, "server1"), false);
+        assertThatThrownBy(() -> answered(store, refused)).hasCauseInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("WRONGTYPE");
+        answered(store, fine);
+        assertThat(store.find(new FlowKey(0xC6120002, 44002, 80))).isPresent();
+        assertThat(store.answerFd()).as("the connection stays").isNotNegative();
+    }
+
+    /** Redis gone: the waiting saves fail, and once it is back the connection opens again by itself. */
+    @Test
+    void aLostDirectConnectionFailsItsSavesAndOpensAgain() throws Exception {
+        awaitOwnConnection(store, 45000);
+        int before = store.answerFd();
+        redis.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        var lost = store.saveAsync(record(45001, "server1"));
+        assertThatThrownBy(() -> answered(store, lost)).hasCauseInstanceOf(StoreUnavailableException.class);
+
+        startRedis();
+        long deadline = System.currentTimeMillis() + 15_000;
+        while (true) {
+            assertThat(System.currentTimeMillis()).as("reopened").isLessThan(deadline);
+            var save = store.saveAsync(record(45002, "server1"));
+            try {
+                answered(store, save);
+                if (store.answerFd() >= 0) {
+                    break;
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                // the shared connection may still be reconnecting too
+            }
+            Thread.sleep(100);
+        }
+        assertThat(before).isNotNegative();
+        assertThat(store.find(new FlowKey(0xC6120002, 45002, 80))).isPresent();
     }
 
     @Test

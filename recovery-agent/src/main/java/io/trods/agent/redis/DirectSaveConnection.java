@@ -1,0 +1,354 @@
+package io.trods.agent.redis;
+
+import io.trods.agent.flow.StoreUnavailableException;
+import io.trods.agent.kernel.KernelCallException;
+import io.trods.agent.kernel.TcpClientSocket;
+import java.io.Closeable;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.data.redis.connection.RedisConnectionFactory;
+import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
+import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
+
+/**
+ * The packet thread's saves on a Redis connection that the packet thread writes and reads itself.
+ * Through Lettuce every save crossed its I/O thread twice: the packet thread's flush became a task
+ * that woke that thread to write, and the answer woke it to read and then woke the packet thread.
+ * Here the packet thread sends the batch with one system call and, waiting on this socket together
+ * with its queue ({@code NfQueueSocket.await}), reads the answers itself.
+ *
+ * <p>Only for what Spring Boot configures as one Redis server over plain TCP (with a password,
+ * a user name and a database if set); for Sentinel, a cluster or TLS, {@link #of} answers null and
+ * the saves go through Lettuce ({@link PacketThreadConnection}). The connection is opened, and
+ * authenticated, on a thread of its own; until it is open, {@link #ready} is false and the caller
+ * uses another connection. A failure of any kind (the socket, a reply that is not RESP, answers
+ * that stop coming) fails every save still waiting (their responses pass unprotected), closes the
+ * connection and opens a new one a second later. A Redis error reply fails its own save only.
+ *
+ * <p>Single-threaded: everything but {@link #close} runs on the packet thread.
+ */
+final class DirectSaveConnection implements Closeable {
+
+    private static final Logger log = LoggerFactory.getLogger(DirectSaveConnection.class);
+    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** Batches larger than this wait for the next flush; a save larger than it goes through Lettuce. */
+    static final int BUFFER_BYTES = 256 * 1024;
+    private static final byte[] SET = Resp.ascii("SET");
+    private static final byte[] PX = Resp.ascii("PX");
+    private static final byte[] SADD = Resp.ascii("SADD");
+    private static final byte[] PEXPIRE = Resp.ascii("PEXPIRE");
+
+    private final String host;
+    private final int port;
+    private final String username;
+    private final char[] password;
+    private final int database;
+    private final int connectTimeoutMillis;
+    private final long stuckNanos;
+
+    private volatile TcpClientSocket handedOver;
+    private volatile boolean connecting;
+    private volatile boolean closed;
+    private TcpClientSocket socket;
+    private long nextAttemptNanos;
+
+    private final byte[] out = new byte[BUFFER_BYTES];
+    private int outLength;
+    /** The kernel took none of the last flush (its buffer is full): wait for answers first. */
+    private boolean sendBlocked;
+    private int savesSinceFlush;
+    private final byte[] in = new byte[64 * 1024];
+    private int inStart;
+    private int inEnd;
+    private final Resp.Reply reply = new Resp.Reply();
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+
+    /** A save whose answers have not all come: one per command, in order. */
+    private static final class Waiting {
+        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final long startNanos;
+        int answers;
+        String error;
+
+        Waiting(int answers, long startNanos) {
+            this.answers = answers;
+            this.startNanos = startNanos;
+        }
+    }
+
+    DirectSaveConnection(String host, int port, String username, char[] password, int database,
+            int connectTimeoutMillis, long stuckNanos) {
+        this.host = host;
+        this.port = port;
+        this.username = username;
+        this.password = password;
+        this.database = database;
+        this.connectTimeoutMillis = connectTimeoutMillis;
+        this.stuckNanos = stuckNanos;
+    }
+
+    /**
+     * For a Lettuce factory configured as one server over plain TCP; null otherwise.
+     *
+     * @param stuckAfter answers that take longer than this mean the connection is given up
+     */
+    static DirectSaveConnection of(RedisConnectionFactory factory, java.time.Duration stuckAfter) {
+        if (!(factory instanceof LettuceConnectionFactory lettuce) || lettuce.isUseSsl()
+                || lettuce.isRedisSentinelAware() || lettuce.isClusterAware()) {
+            return null;
+        }
+        RedisStandaloneConfiguration server = lettuce.getStandaloneConfiguration();
+        char[] password = server.getPassword().isPresent() ? server.getPassword().get() : null;
+        return new DirectSaveConnection(server.getHostName(), server.getPort(), server.getUsername(), password,
+                server.getDatabase(), 2000, stuckAfter.toNanos());
+    }
+
+    /** Whether saves can be queued here now; if not, an opening is under way or due. */
+    boolean ready() {
+        if (socket == null) {
+            TcpClientSocket opened = handedOver;
+            if (opened == null || closed) {
+                openInBackground();
+                return false;
+            }
+            handedOver = null;
+            socket = opened;
+        }
+        return true;
+    }
+
+    /**
+     * Queues a save's commands for the next {@link #flush}: SET with expiry and, unless
+     * {@code index} is null, SADD and PEXPIRE of the server's index.
+     *
+     * @return its completion, on this thread when its answers are read; null when the batch has no
+     *     room for it (then nothing of it was queued)
+     */
+    CompletableFuture<Void> save(byte[] key, byte[] value, long ttlMillis, byte[] index) {
+        byte[] ttl = Resp.decimal(ttlMillis);
+        int at = Resp.command(out, outLength, SET, key, value, PX, ttl);
+        if (at >= 0 && index != null) {
+            at = Resp.command(out, at, SADD, index, key);
+            at = at < 0 ? -1 : Resp.command(out, at, PEXPIRE, index, ttl);
+        }
+        if (at < 0) {
+            return null;
+        }
+        outLength = at;
+        savesSinceFlush++;
+        Waiting save = new Waiting(index == null ? 1 : 3, System.nanoTime());
+        waiting.add(save);
+        return save.done;
+    }
+
+    /** Saves queued and not yet handed to the kernel (0 while the kernel takes nothing more). */
+    int unflushed() {
+        return outLength == 0 || sendBlocked ? 0 : Math.max(1, savesSinceFlush);
+    }
+
+    /** Hands the queued commands to the kernel, as many as it takes now; the rest wait. */
+    void flush() {
+        savesSinceFlush = 0;
+        if (outLength == 0 || socket == null) {
+            return;
+        }
+        try {
+            int n = socket.sendNow(out, 0, outLength);
+            sendBlocked = n == 0;
+            if (n > 0) {
+                System.arraycopy(out, n, out, 0, outLength - n);
+                outLength -= n;
+            }
+        } catch (KernelCallException e) {
+            broken("send failed: " + e.getMessage());
+        }
+    }
+
+    /** The socket to wait on for answers; -1 when none is open. */
+    int fd() {
+        return socket == null ? -1 : socket.fd();
+    }
+
+    /** Whether saves wait for answers. */
+    boolean awaitingAnswers() {
+        return !waiting.isEmpty();
+    }
+
+    /**
+     * Reads the answers that have arrived, without waiting, and completes the saves they finish,
+     * in order, on this thread.
+     */
+    void readAnswers() {
+        if (socket == null) {
+            return;
+        }
+        try {
+            while (true) {
+                if (inEnd == in.length) {
+                    System.arraycopy(in, inStart, in, 0, inEnd - inStart);
+                    inEnd -= inStart;
+                    inStart = 0;
+                }
+                int n = socket.receiveNow(in, inEnd, in.length - inEnd);
+                if (n < 0) {
+                    broken("closed by Redis");
+                    return;
+                }
+                if (n == 0) {
+                    break;
+                }
+                inEnd += n;
+                parseAnswers();
+                if (socket == null) {
+                    return; // broken while parsing
+                }
+            }
+        } catch (KernelCallException e) {
+            broken("receive failed: " + e.getMessage());
+            return;
+        }
+        Waiting oldest = waiting.peek();
+        if (oldest != null && System.nanoTime() - oldest.startNanos > stuckNanos) {
+            broken("no answer for " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - oldest.startNanos) + " ms");
+        }
+    }
+
+    private void parseAnswers() {
+        try {
+            int end;
+            while ((end = Resp.reply(in, inStart, inEnd, reply)) >= 0) {
+                inStart = end;
+                Waiting save = waiting.peek();
+                if (save == null) {
+                    broken("an answer to no command");
+                    return;
+                }
+                if (reply.kind == Resp.Kind.ERROR && save.error == null) {
+                    save.error = reply.error;
+                }
+                if (--save.answers == 0) {
+                    waiting.poll();
+                    sendBlocked = false;
+                    if (save.error == null) {
+                        save.done.complete(null);
+                    } else {
+                        save.done.completeExceptionally(new StoreUnavailableException("Redis: " + save.error, null));
+                    }
+                }
+            }
+            if (inStart == inEnd) {
+                inStart = 0;
+                inEnd = 0;
+            }
+        } catch (IllegalArgumentException e) {
+            broken("not a Redis answer: " + e.getMessage());
+        }
+    }
+
+    /** Gives the connection up: every waiting save fails, and a new connection opens a second later. */
+    private void broken(String reason) {
+        log.warn("packet thread's Redis connection to {}:{} lost ({}); {} saves fail, reconnecting", host, port,
+                reason, waiting.size());
+        if (socket != null) {
+            socket.close();
+            socket = null;
+        }
+        outLength = 0;
+        savesSinceFlush = 0;
+        sendBlocked = false;
+        inStart = 0;
+        inEnd = 0;
+        StoreUnavailableException failure = new StoreUnavailableException("Redis: " + reason, null);
+        for (Waiting save; (save = waiting.poll()) != null; ) {
+            save.done.completeExceptionally(failure);
+        }
+        nextAttemptNanos = System.nanoTime() + RETRY_NANOS;
+    }
+
+    private void openInBackground() {
+        long now = System.nanoTime();
+        if (connecting || closed || now - nextAttemptNanos < 0) {
+            return;
+        }
+        nextAttemptNanos = now + RETRY_NANOS;
+        connecting = true;
+        Thread opener = new Thread(this::open, "trods-redis-connect");
+        opener.setDaemon(true);
+        opener.start();
+    }
+
+    /** On the opener's thread: connect, authenticate, select the database, hand the socket over. */
+    private void open() {
+        TcpClientSocket opened = null;
+        try {
+            InetAddress address = InetAddress.getByName(host);
+            if (!(address instanceof Inet4Address v4)) {
+                throw new IllegalStateException(host + " is not an IPv4 address");
+            }
+            opened = TcpClientSocket.connect(v4, port, connectTimeoutMillis, BUFFER_BYTES);
+            if (password != null) {
+                byte[] secret = new String(password).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                expectOk(opened, username == null || username.isEmpty()
+                        ? new byte[][] {Resp.ascii("AUTH"), secret}
+                        : new byte[][] {Resp.ascii("AUTH"), username.getBytes(java.nio.charset.StandardCharsets.UTF_8), secret},
+                        "AUTH");
+            }
+            if (database != 0) {
+                expectOk(opened, new byte[][] {Resp.ascii("SELECT"), Resp.decimal(database)}, "SELECT");
+            }
+            if (closed) {
+                opened.close();
+                return;
+            }
+            handedOver = opened;
+            opened = null;
+            log.info("packet thread's Redis connection to {}:{} open", host, port);
+        } catch (java.io.IOException | RuntimeException e) {
+            log.warn("packet thread's Redis connection to {}:{} not open ({}); saves use Lettuce meanwhile", host, port,
+                    e.getMessage());
+        } finally {
+            if (opened != null) {
+                opened.close();
+            }
+            connecting = false;
+        }
+    }
+
+    private static void expectOk(TcpClientSocket socket, byte[][] command, String what) throws KernelCallException,
+            java.io.IOException {
+        byte[] buffer = new byte[4096];
+        int length = Resp.command(buffer, 0, command);
+        socket.sendAll(buffer, 0, length);
+        int have = 0;
+        Resp.Reply answer = new Resp.Reply();
+        while (true) {
+            int n = socket.receive(buffer, have, buffer.length - have);
+            if (n <= 0) {
+                throw new java.io.IOException(what + ": no answer");
+            }
+            have += n;
+            if (Resp.reply(buffer, 0, have, answer) >= 0) {
+                if (answer.kind != Resp.Kind.OK) {
+                    throw new java.io.IOException(what + " refused: " + answer.error);
+                }
+                return;
+            }
+        }
+    }
+
+    /** Stops opening connections; the packet thread's own is closed with the process. */
+    @Override
+    public void close() {
+        closed = true;
+        TcpClientSocket opened = handedOver;
+        handedOver = null;
+        if (opened != null) {
+            opened.close();
+        }
+    }
+}
