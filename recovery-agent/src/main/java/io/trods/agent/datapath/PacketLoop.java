@@ -67,6 +67,8 @@ public final class PacketLoop implements Runnable {
     private volatile Thread loopThread;
     /** How long one wait for packets or answers lasts: the loop's periodic work runs at least this often. */
     static final int RECEIVE_TIMEOUT_MILLIS = 200;
+    /** How long a wait lasts while saves wait for answers, which time out on this thread. */
+    static final int ANSWER_CHECK_MILLIS = 10;
     /** Work other threads need done on this one (the flow table is not shared), run between packets. */
     private final Queue<Runnable> chores = new ConcurrentLinkedQueue<>();
     /** A wake-up is on its way to the packet thread and has not been acted on yet. */
@@ -245,7 +247,9 @@ public final class PacketLoop implements Runnable {
         }
         int n = socket.receive(in, false);
         if (n == 0 && !flushPending) {
-            if ((socket.await(answers, RECEIVE_TIMEOUT_MILLIS) & NfQueueSocket.QUEUE_READY) != 0) {
+            // Waiting saves time out on this thread: it looks at them at least every few milliseconds.
+            int wait = store.awaitingAnswers() ? ANSWER_CHECK_MILLIS : RECEIVE_TIMEOUT_MILLIS;
+            if ((socket.await(answers, wait) & NfQueueSocket.QUEUE_READY) != 0) {
                 n = socket.receive(in, false);
             }
         }

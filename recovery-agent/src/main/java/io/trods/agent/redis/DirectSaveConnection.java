@@ -49,6 +49,7 @@ final class DirectSaveConnection implements Closeable {
     private final char[] password;
     private final int database;
     private final int connectTimeoutMillis;
+    private final long timeoutNanos;
     private final long stuckNanos;
 
     private volatile TcpClientSocket handedOver;
@@ -81,8 +82,13 @@ final class DirectSaveConnection implements Closeable {
         }
     }
 
+    /**
+     * @param timeoutNanos a save not answered within this fails (its response passes unprotected)
+     * @param stuckNanos a save not answered within this gives the connection up
+     */
     DirectSaveConnection(String host, int port, String username, char[] password, int database,
-            int connectTimeoutMillis, long stuckNanos) {
+            int connectTimeoutMillis, long timeoutNanos, long stuckNanos) {
+        this.timeoutNanos = timeoutNanos;
         this.host = host;
         this.port = port;
         this.username = username;
@@ -95,9 +101,11 @@ final class DirectSaveConnection implements Closeable {
     /**
      * For a Lettuce factory configured as one server over plain TCP; null otherwise.
      *
+     * @param timeout a save not answered within this fails
      * @param stuckAfter answers that take longer than this mean the connection is given up
      */
-    static DirectSaveConnection of(RedisConnectionFactory factory, java.time.Duration stuckAfter) {
+    static DirectSaveConnection of(RedisConnectionFactory factory, java.time.Duration timeout,
+            java.time.Duration stuckAfter) {
         if (!(factory instanceof LettuceConnectionFactory lettuce) || lettuce.isUseSsl()
                 || lettuce.isRedisSentinelAware() || lettuce.isClusterAware()) {
             return null;
@@ -105,7 +113,7 @@ final class DirectSaveConnection implements Closeable {
         RedisStandaloneConfiguration server = lettuce.getStandaloneConfiguration();
         char[] password = server.getPassword().isPresent() ? server.getPassword().get() : null;
         return new DirectSaveConnection(server.getHostName(), server.getPort(), server.getUsername(), password,
-                server.getDatabase(), 2000, stuckAfter.toNanos());
+                server.getDatabase(), 2000, timeout.toNanos(), stuckAfter.toNanos());
     }
 
     /** Whether saves can be queued here now; if not, an opening is under way or due. */
@@ -212,9 +220,31 @@ final class DirectSaveConnection implements Closeable {
             broken("receive failed: " + e.getMessage());
             return;
         }
+        expire(System.nanoTime());
+    }
+
+    /**
+     * Fails the saves that waited longer than the timeout (their answers, when they come, are
+     * still matched in order), and gives the connection up when the oldest waited far longer. Here
+     * rather than with {@code CompletableFuture.orTimeout}, whose scheduler thread every save woke.
+     */
+    private void expire(long now) {
         Waiting oldest = waiting.peek();
-        if (oldest != null && System.nanoTime() - oldest.startNanos > stuckNanos) {
-            broken("no answer for " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - oldest.startNanos) + " ms");
+        if (oldest == null || now - oldest.startNanos <= timeoutNanos) {
+            return;
+        }
+        if (now - oldest.startNanos > stuckNanos) {
+            broken("no answer for " + TimeUnit.NANOSECONDS.toMillis(now - oldest.startNanos) + " ms");
+            return;
+        }
+        for (Waiting save : waiting) {
+            if (now - save.startNanos <= timeoutNanos) {
+                break;
+            }
+            if (!save.done.isDone()) {
+                save.done.completeExceptionally(new StoreUnavailableException("Redis: no answer in "
+                        + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", null));
+            }
         }
     }
 

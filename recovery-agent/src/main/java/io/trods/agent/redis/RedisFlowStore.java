@@ -77,7 +77,7 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
         template.afterPropertiesSet();
         this.redis = template;
         this.ttl = ttl;
-        this.direct = directSaves ? DirectSaveConnection.of(connections, timeout.multipliedBy(5)) : null;
+        this.direct = directSaves ? DirectSaveConnection.of(connections, timeout, timeout.multipliedBy(5)) : null;
         this.packetThread = direct == null ? PacketThreadConnection.of(connections) : null;
     }
 
@@ -187,10 +187,9 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
             java.util.concurrent.CompletableFuture<?> written = direct != null && direct.ready()
                     ? direct.save(key, value, ttl.toMillis(), indexed ? null : index) : null;
             if (written == null) {
-                written = lettuceSave(key, value, index, indexed);
-            }
+                written = lettuceSave(key, value, index, indexed).orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } // else the direct connection enforces the timeout itself
             return written
-                    .orTimeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
                     .handle((done, failure) -> {
                         if (failure != null) { // the message is built only when it is needed
                             throw new StoreUnavailableException("Redis: save " + record.key() + " failed: " + failure,

@@ -51,7 +51,7 @@ class RedisFlowStoreIT {
 
     private void startRedis() throws IOException, InterruptedException {
         redis = new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
-                "--save", "", "--appendonly", "no", "--dir", dir.toString())
+                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--enable-debug-command", "local")
                 .redirectOutput(dir.resolve("redis.log").toFile()).redirectErrorStream(true).start();
         long deadline = System.currentTimeMillis() + 10_000;
         while (!Files.readString(dir.resolve("redis.log")).contains("Ready to accept connections")) {
@@ -315,6 +315,33 @@ class RedisFlowStoreIT {
         answered(store, fine);
         assertThat(store.find(new FlowKey(0xC6120002, 44002, 80))).isPresent();
         assertThat(store.answerFd()).as("the connection stays").isNotNegative();
+    }
+
+    /**
+     * A Redis that is only slow: a direct save not answered within the timeout fails on the
+     * packet thread's own clock, and the connection stays for the saves after it.
+     */
+    @Test
+    void aDirectSaveNotAnsweredInTimeFailsAndTheConnectionStays() throws Exception {
+        awaitOwnConnection(store, 46000);
+        int fd = store.answerFd();
+        Thread sleeper = new Thread(() -> {
+            try (var c = connections.getConnection()) {
+                c.execute("DEBUG", "SLEEP".getBytes(StandardCharsets.US_ASCII), "0.6".getBytes(StandardCharsets.US_ASCII));
+            }
+        });
+        sleeper.start();
+        Thread.sleep(50); // Redis is asleep
+        long start = System.nanoTime();
+        var slow = store.saveAsync(record(46001, "server1"));
+        assertThatThrownBy(() -> answered(store, slow)).hasCauseInstanceOf(StoreUnavailableException.class)
+                .hasMessageContaining("no answer in 200 ms");
+        assertThat((System.nanoTime() - start) / 1_000_000).as("ms to fail").isBetween(150L, 500L);
+        sleeper.join(5_000);
+
+        answered(store, store.saveAsync(record(46002, "server1")));
+        assertThat(store.answerFd()).as("the same connection").isEqualTo(fd);
+        assertThat(store.find(new FlowKey(0xC6120002, 46001, 80))).as("written late all the same").isPresent();
     }
 
     /** Redis gone: the waiting saves fail, and once it is back the connection opens again by itself. */
