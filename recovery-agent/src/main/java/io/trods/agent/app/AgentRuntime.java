@@ -1,6 +1,7 @@
 package io.trods.agent.app;
 
 import io.trods.agent.datapath.PacketLoop;
+import io.trods.agent.datapath.PacketThreadKeeper;
 import io.trods.agent.recovery.ActiveRecovery;
 import io.trods.agent.engine.FlowEngine;
 import io.trods.agent.flow.FlowStore;
@@ -68,6 +69,7 @@ public final class AgentRuntime implements SmartLifecycle {
     /** Handshake saves and record removals, in order, off the packet thread, batched. */
     private RecordUpkeep upkeep;
     private Thread thread;
+    private volatile PacketThreadKeeper keeper;
     private final FastPathRules fastPathRules;
     private volatile NftLaneWriter lanes;
     private volatile String fastPathState = "not started";
@@ -97,7 +99,7 @@ public final class AgentRuntime implements SmartLifecycle {
             raw = RawSocket.open();
             engine = new FlowEngine(store, properties.serverId(), properties.maxFlows(), System::nanoTime,
                     System::currentTimeMillis, metrics, raw,
-                    properties.zeroWindow() ? properties.zeroWindowAfter().toNanos() : -1, startUpkeep(),
+                    properties.zeroWindow() ? properties.zeroWindowAfter().toNanos() : -1, startKeeper(),
                     startFastPath());
             AtomicInteger n = new AtomicInteger();
             workers = new ThreadPoolExecutor(0, properties.recoveryThreads(), 60, TimeUnit.SECONDS,
@@ -124,8 +126,8 @@ public final class AgentRuntime implements SmartLifecycle {
             socket = NfQueueSocket.open(new int[] {properties.normalQueue(), properties.recoveryQueue()}, 8192,
                     Nfqueue.FLAG_FAIL_OPEN | Nfqueue.FLAG_GSO, 200, properties.handshakeLogGroup());
             dump = startDump();
-            loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, store, properties.idleFlow().toSeconds(),
-                    dump);
+            loop = new PacketLoop(socket, properties.recoveryQueue(), engine, recoverer, store, keeper,
+                    properties.idleFlow().toSeconds(), dump);
             thread = new Thread(loop, "trods-packets");
             thread.setDaemon(true);
             thread.start();
@@ -234,6 +236,16 @@ public final class AgentRuntime implements SmartLifecycle {
         }
     }
 
+    /**
+     * The engine's record keeper: on the packet thread, sending on its own Redis connection, with
+     * the background thread for what that connection cannot take.
+     */
+    private PacketThreadKeeper startKeeper() {
+        keeper = new PacketThreadKeeper(store, startUpkeep(), properties.handshakeSaveDelay().toNanos(), System::nanoTime,
+                metrics::saveFailed);
+        return keeper;
+    }
+
     private RecordUpkeep startUpkeep() {
         if (upkeep == null) {
             upkeep = new RecordUpkeep(store, 10_000, properties.handshakeSaveDelay(), metrics::saveFailed);
@@ -244,7 +256,8 @@ public final class AgentRuntime implements SmartLifecycle {
     /** Handshake saves withdrawn before they were sent: a response was saved first, or the connection ended. */
     public long handshakeSavesWithdrawn() {
         RecordUpkeep current = upkeep;
-        return current == null ? 0 : current.withdrawn();
+        PacketThreadKeeper onThread = keeper;
+        return (current == null ? 0 : current.withdrawn()) + (onThread == null ? 0 : onThread.withdrawn());
     }
 
     /** Upkeep dropped since start because its queue was full (0 when not running). */

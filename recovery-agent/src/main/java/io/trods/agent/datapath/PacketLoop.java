@@ -47,6 +47,8 @@ public final class PacketLoop implements Runnable {
     private final Recoverer recoverer;
     /** Where the engine's saves wait to be flushed together. */
     private final FlowStore store;
+    /** The engine's record keeper on this thread, null when the engine has another. */
+    private final PacketThreadKeeper keeper;
     private final long idleNanos;
     /** Batches received since the store's first unflushed command. */
     private int packetsSinceUnflushed;
@@ -114,6 +116,13 @@ public final class PacketLoop implements Runnable {
      */
     public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer, FlowStore store,
             long idleFlowSeconds, PacketDump dump) {
+        this(socket, recoveryQueue, engine, recoverer, store, null, idleFlowSeconds, dump);
+    }
+
+    /** @param keeper the engine's record keeper when it runs on this thread (its due work is sent here), or null */
+    public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer, FlowStore store,
+            PacketThreadKeeper keeper, long idleFlowSeconds, PacketDump dump) {
+        this.keeper = keeper;
         this.socket = socket;
         this.store = store;
         this.dump = dump;
@@ -189,8 +198,9 @@ public final class PacketLoop implements Runnable {
             try {
                 // Blocks only when nothing waits to be flushed; otherwise an empty queue answers at
                 // once, and the saves of this drain go out together (below).
+                long nextDue = keeper == null ? -1 : keeper.sendDue();
                 boolean flushPending = store.unflushed() > 0;
-                int n = receive(flushPending);
+                int n = receive(flushPending, nextDue);
                 if (flushPending && (n == 0 || ++packetsSinceUnflushed >= MAX_PACKETS_BEFORE_FLUSH
                         || store.unflushed() >= MAX_UNFLUSHED)) {
                     packetsSinceUnflushed = 0;
@@ -240,7 +250,7 @@ public final class PacketLoop implements Runnable {
      * it waits on both, and reads the answers whenever saves wait for them: no other thread is
      * woken to read them and then to wake this one.
      */
-    private int receive(boolean flushPending) throws KernelCallException {
+    private int receive(boolean flushPending, long nextDueNanos) throws KernelCallException {
         int answers = store.answerFd();
         if (answers < 0) {
             return socket.receive(in, !flushPending);
@@ -249,6 +259,9 @@ public final class PacketLoop implements Runnable {
         if (n == 0 && !flushPending) {
             // Waiting saves time out on this thread: it looks at them at least every few milliseconds.
             int wait = store.awaitingAnswers() ? ANSWER_CHECK_MILLIS : RECEIVE_TIMEOUT_MILLIS;
+            if (nextDueNanos >= 0) { // a handshake's record is due then
+                wait = (int) Math.min(wait, Math.max(1, (nextDueNanos + 999_999) / 1_000_000));
+            }
             if ((socket.await(answers, wait) & NfQueueSocket.QUEUE_READY) != 0) {
                 n = socket.receive(in, false);
             }

@@ -28,6 +28,11 @@ public final class PendingHandshake {
         return state.compareAndSet(WAITING, WITHDRAWN);
     }
 
+    /** Whether the engine withdrew it. */
+    public boolean withdrawn() {
+        return state.get() == WITHDRAWN;
+    }
+
     /** The keeper: true if the record is to be sent now (the engine has not withdrawn it). */
     public boolean claim() {
         return state.compareAndSet(WAITING, CLAIMED);

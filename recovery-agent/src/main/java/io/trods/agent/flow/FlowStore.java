@@ -71,6 +71,26 @@ public interface FlowStore {
     }
 
     /**
+     * Queues a handshake's record (saved only if the flow has none, with its index entry) on the
+     * connection of {@link #answerFd}, in order with the saves there.
+     *
+     * @return its completion; null when that connection cannot take it now (none is open, or its
+     *     batch is full): the caller then saves it another way
+     */
+    default java.util.concurrent.CompletableFuture<Void> queueHandshake(FlowRecord record) {
+        return null;
+    }
+
+    /**
+     * Queues the removal of a flow's record and index entry on the connection of {@link #answerFd}.
+     *
+     * @return as {@link #queueHandshake}
+     */
+    default java.util.concurrent.CompletableFuture<Void> queueRemoval(FlowKey key, String server) {
+        return null;
+    }
+
+    /**
      * Saves a record only if the flow has none yet: the handshake record, saved in the background,
      * must never overwrite the response's record if it lands later.
      */

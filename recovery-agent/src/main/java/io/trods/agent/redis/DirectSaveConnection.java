@@ -16,7 +16,8 @@ import org.springframework.data.redis.connection.RedisStandaloneConfiguration;
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
- * The packet thread's saves on a Redis connection that the packet thread writes and reads itself.
+ * The packet thread's saves on a Redis connection that the packet thread writes and reads itself
+ * (and, in order with them, its handshakes' records and its removals).
  * Through Lettuce every save crossed its I/O thread twice: the packet thread's flush became a task
  * that woke that thread to write, and the answer woke it to read and then woke the packet thread.
  * Here the packet thread sends the batch with one system call and, waiting on this socket together
@@ -42,6 +43,9 @@ final class DirectSaveConnection implements Closeable {
     private static final byte[] PX = Resp.ascii("PX");
     private static final byte[] SADD = Resp.ascii("SADD");
     private static final byte[] PEXPIRE = Resp.ascii("PEXPIRE");
+    private static final byte[] NX = Resp.ascii("NX");
+    private static final byte[] DEL = Resp.ascii("DEL");
+    private static final byte[] SREM = Resp.ascii("SREM");
 
     private final String host;
     private final int port;
@@ -144,14 +148,42 @@ final class DirectSaveConnection implements Closeable {
             at = Resp.command(out, at, SADD, index, key);
             at = at < 0 ? -1 : Resp.command(out, at, PEXPIRE, index, ttl);
         }
-        if (at < 0) {
+        return queued(at, index == null ? 1 : 3);
+    }
+
+    /**
+     * Queues a handshake's record, set only if the flow has none (SET NX), with its index entry.
+     *
+     * @return as {@link #save}
+     */
+    CompletableFuture<Void> saveIfAbsent(byte[] key, byte[] value, long ttlMillis, byte[] index) {
+        byte[] ttl = Resp.decimal(ttlMillis);
+        int at = Resp.command(out, outLength, SET, key, value, PX, ttl, NX);
+        at = at < 0 ? -1 : Resp.command(out, at, SADD, index, key);
+        at = at < 0 ? -1 : Resp.command(out, at, PEXPIRE, index, ttl);
+        return queued(at, 3);
+    }
+
+    /**
+     * Queues the removal of a record and of its index entry.
+     *
+     * @return as {@link #save}
+     */
+    CompletableFuture<Void> remove(byte[] key, byte[] index) {
+        int at = Resp.command(out, outLength, DEL, key);
+        at = at < 0 ? -1 : Resp.command(out, at, SREM, index, key);
+        return queued(at, 2);
+    }
+
+    private CompletableFuture<Void> queued(int end, int answers) {
+        if (end < 0) {
             return null;
         }
-        outLength = at;
+        outLength = end;
         savesSinceFlush++;
-        Waiting save = new Waiting(index == null ? 1 : 3, System.nanoTime());
-        waiting.add(save);
-        return save.done;
+        Waiting work = new Waiting(answers, System.nanoTime());
+        waiting.add(work);
+        return work.done;
     }
 
     /** Saves queued and not yet handed to the kernel (0 while the kernel takes nothing more). */

@@ -158,6 +158,23 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
     }
 
     @Override
+    public java.util.concurrent.CompletableFuture<Void> queueHandshake(FlowRecord record) {
+        if (direct == null || !direct.ready()) {
+            return null;
+        }
+        return direct.saveIfAbsent(key(record.key()), FlowRecordCodec.encode(record), ttl.toMillis(),
+                indexKey(record.server()));
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<Void> queueRemoval(FlowKey flow, String server) {
+        if (direct == null || !direct.ready()) {
+            return null;
+        }
+        return direct.remove(key(flow), indexKey(server));
+    }
+
+    @Override
     public void close() {
         if (packetThread != null) {
             packetThread.close();

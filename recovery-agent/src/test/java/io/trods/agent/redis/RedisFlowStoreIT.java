@@ -298,6 +298,33 @@ class RedisFlowStoreIT {
         assertThat(store.flowsOf("server1")).as("the odd ones indexed, and the first").hasSize(26);
     }
 
+    /**
+     * Handshakes' records and removals on the direct connection, in order with the saves: a
+     * handshake's record never overwrites a response's, and a removal takes the record and its
+     * index entry.
+     */
+    @Test
+    void handshakesAndRemovalsGoOnTheDirectConnectionInOrderWithTheSaves() throws Exception {
+        awaitOwnConnection(store, 47000);
+        FlowRecord response = record(47001, "server1");
+        FlowRecord handshake = new FlowRecord(new FlowKey(0xC6120002, 47001, 80), "server1", 1400, 7, 7, true, true, 99,
+                new byte[0], 100, new byte[0], 1L);
+        var saved = store.saveAsync(response, false);
+        var notOverwritten = store.queueHandshake(handshake);
+        var fresh = store.queueHandshake(record(47002, "server2"));
+        assertThat(notOverwritten).isNotNull();
+        answered(store, saved);
+        answered(store, notOverwritten);
+        answered(store, fresh);
+        assertThat(store.find(response.key())).contains(response);
+        assertThat(store.flowsOf("server2")).containsExactly(new FlowKey(0xC6120002, 47002, 80));
+
+        var removed = store.queueRemoval(response.key(), "server1");
+        answered(store, removed);
+        assertThat(store.find(response.key())).isEmpty();
+        assertThat(store.flowsOf("server1")).doesNotContain(response.key());
+    }
+
     /** A Redis error answer fails its own save, not the connection or the saves after it. */
     @Test
     void anErrorAnswerFailsOnlyItsOwnSave() throws Exception {
