@@ -46,6 +46,7 @@ final class DirectSaveConnection implements Closeable {
     private static final byte[] NX = Resp.ascii("NX");
     private static final byte[] DEL = Resp.ascii("DEL");
     private static final byte[] SREM = Resp.ascii("SREM");
+    private static final byte[] GET = Resp.ascii("GET");
 
     private final String host;
     private final int port;
@@ -73,16 +74,32 @@ final class DirectSaveConnection implements Closeable {
     private final Resp.Reply reply = new Resp.Reply();
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
 
-    /** A save whose answers have not all come: one per command, in order. */
+    /** Work whose answers have not all come: one per command, in order. */
     private static final class Waiting {
-        final CompletableFuture<Void> done = new CompletableFuture<>();
+        final CompletableFuture<Void> done;
+        /** A lookup's value (null for a null answer); null for other work. */
+        final CompletableFuture<byte[]> value;
         final long startNanos;
         int answers;
         String error;
 
-        Waiting(int answers, long startNanos) {
+        Waiting(int answers, long startNanos, boolean lookup) {
             this.answers = answers;
             this.startNanos = startNanos;
+            this.done = lookup ? null : new CompletableFuture<>();
+            this.value = lookup ? new CompletableFuture<>() : null;
+        }
+
+        boolean settled() {
+            return done != null ? done.isDone() : value.isDone();
+        }
+
+        void fail(Throwable failure) {
+            if (done != null) {
+                done.completeExceptionally(failure);
+            } else {
+                value.completeExceptionally(failure);
+            }
         }
     }
 
@@ -176,14 +193,30 @@ final class DirectSaveConnection implements Closeable {
     }
 
     private CompletableFuture<Void> queued(int end, int answers) {
+        Waiting work = enqueue(end, answers, false);
+        return work == null ? null : work.done;
+    }
+
+    /**
+     * Queues a lookup (GET) for the next {@link #flush}: answered on this thread like the saves,
+     * and in order with them.
+     *
+     * @return the record's bytes, or null when there is none; null itself when the batch has no room
+     */
+    CompletableFuture<byte[]> get(byte[] key) {
+        Waiting work = enqueue(Resp.command(out, outLength, GET, key), 1, true);
+        return work == null ? null : work.value;
+    }
+
+    private Waiting enqueue(int end, int answers, boolean lookup) {
         if (end < 0) {
             return null;
         }
         outLength = end;
         savesSinceFlush++;
-        Waiting work = new Waiting(answers, System.nanoTime());
+        Waiting work = new Waiting(answers, System.nanoTime(), lookup);
         waiting.add(work);
-        return work.done;
+        return work;
     }
 
     /** Saves queued and not yet handed to the kernel (0 while the kernel takes nothing more). */
@@ -273,8 +306,8 @@ final class DirectSaveConnection implements Closeable {
             if (now - save.startNanos <= timeoutNanos) {
                 break;
             }
-            if (!save.done.isDone()) {
-                save.done.completeExceptionally(new StoreUnavailableException("Redis: no answer in "
+            if (!save.settled()) {
+                save.fail(new StoreUnavailableException("Redis: no answer in "
                         + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms", null));
             }
         }
@@ -293,13 +326,18 @@ final class DirectSaveConnection implements Closeable {
                 if (reply.kind == Resp.Kind.ERROR && save.error == null) {
                     save.error = reply.error;
                 }
+                byte[] value = save.value != null && reply.valueOffset >= 0
+                        ? java.util.Arrays.copyOfRange(in, reply.valueOffset, reply.valueOffset + reply.valueLength)
+                        : null;
                 if (--save.answers == 0) {
                     waiting.poll();
                     sendBlocked = false;
-                    if (save.error == null) {
+                    if (save.error != null) {
+                        save.fail(new StoreUnavailableException("Redis: " + save.error, null));
+                    } else if (save.done != null) {
                         save.done.complete(null);
                     } else {
-                        save.done.completeExceptionally(new StoreUnavailableException("Redis: " + save.error, null));
+                        save.value.complete(value);
                     }
                 }
             }
@@ -327,7 +365,7 @@ final class DirectSaveConnection implements Closeable {
         inEnd = 0;
         StoreUnavailableException failure = new StoreUnavailableException("Redis: " + reason, null);
         for (Waiting save; (save = waiting.poll()) != null; ) {
-            save.done.completeExceptionally(failure);
+            save.fail(failure);
         }
         nextAttemptNanos = System.nanoTime() + RETRY_NANOS;
     }

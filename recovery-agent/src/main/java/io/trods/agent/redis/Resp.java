@@ -70,10 +70,13 @@ final class Resp {
         return end + 2;
     }
 
-    /** One parsed reply: its kind, and for an error its text. */
+    /** One parsed reply: its kind, for an error its text, for a bulk string where its bytes are. */
     static final class Reply {
         Kind kind;
         String error;
+        /** A bulk string's first byte in the buffer; -1 for a null bulk string (and other kinds). */
+        int valueOffset = -1;
+        int valueLength;
     }
 
     /**
@@ -95,6 +98,8 @@ final class Resp {
             return -1;
         }
         into.error = null;
+        into.valueOffset = -1;
+        into.valueLength = 0;
         switch (in[from]) {
             case '+' -> {
                 into.kind = Kind.OK;
@@ -123,6 +128,8 @@ final class Resp {
                 if (in[(int) end - 2] != '\r' || in[(int) end - 1] != '\n') {
                     throw new IllegalArgumentException("a bulk string not ended by CRLF");
                 }
+                into.valueOffset = lineEnd + 2;
+                into.valueLength = (int) length;
                 return (int) end;
             }
             default -> throw new IllegalArgumentException("unexpected reply type '" + (char) (in[from] & 0xFF) + "'");

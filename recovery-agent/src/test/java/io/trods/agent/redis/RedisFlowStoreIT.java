@@ -325,6 +325,28 @@ class RedisFlowStoreIT {
         assertThat(store.flowsOf("server1")).doesNotContain(response.key());
     }
 
+    /**
+     * Lookups on the direct connection: sent at once (no flush needed), answered in order with the
+     * saves, completed when the packet thread reads the answers.
+     */
+    @Test
+    void lookupsGoOnTheDirectConnectionAtOnceAndCompleteWhenRead() throws Exception {
+        awaitOwnConnection(store, 48000);
+        FlowRecord saved = record(48001, "server1");
+        var save = store.saveAsync(saved, false);
+        var found = store.findAsync(saved.key()); // behind the save, on the same connection
+        var missing = store.findAsync(new FlowKey(0xC6120002, 48999, 80));
+        long deadline = System.currentTimeMillis() + 5_000;
+        while (store.find(saved.key()).isEmpty()) {
+            assertThat(System.currentTimeMillis()).as("sent without a flush").isLessThan(deadline);
+            Thread.sleep(10);
+        }
+        assertThat(found).as("not read yet").isNotDone();
+        answered(store, save);
+        assertThat(answered(store, found)).contains(saved);
+        assertThat(answered(store, missing)).isEmpty();
+    }
+
     /** A Redis error answer fails its own save, not the connection or the saves after it. */
     @Test
     void anErrorAnswerFailsOnlyItsOwnSave() throws Exception {

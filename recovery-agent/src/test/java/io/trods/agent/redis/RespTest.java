@@ -46,6 +46,18 @@ class RespTest {
     }
 
     @Test
+    void aBulkStringsBytesAreFoundInPlace() {
+        byte[] in = bytes(":5\r\n$4\r\nab\r\n\r\n$-1\r\n");
+        int at = Resp.reply(in, 0, in.length, reply);
+        assertThat(reply.valueOffset).as("no value for an integer").isEqualTo(-1);
+        at = Resp.reply(in, at, in.length, reply);
+        assertThat(new String(in, reply.valueOffset, reply.valueLength, StandardCharsets.ISO_8859_1)).isEqualTo("ab\r\n");
+        Resp.reply(in, at, in.length, reply);
+        assertThat(reply.kind).isEqualTo(Resp.Kind.BULK);
+        assertThat(reply.valueOffset).as("null").isEqualTo(-1);
+    }
+
+    @Test
     void anIncompleteAnswerWaitsForMoreBytes() {
         for (String partial : new String[] {"", "+O", "+OK\r", ":12", "$3\r\nab", "$3\r\nabc\r"}) {
             byte[] in = bytes(partial);
