@@ -36,7 +36,6 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 final class DirectSaveConnection implements Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(DirectSaveConnection.class);
-    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
     /** Batches larger than this wait for the next flush; a save larger than it goes through Lettuce. */
     static final int BUFFER_BYTES = 256 * 1024;
     private static final byte[] SET = Resp.ascii("SET");
@@ -58,10 +57,9 @@ final class DirectSaveConnection implements Closeable {
     private final long stuckNanos;
 
     private volatile TcpClientSocket handedOver;
-    private volatile boolean connecting;
     private volatile boolean closed;
     private TcpClientSocket socket;
-    private long nextAttemptNanos;
+    private final BackgroundOpener opener = new BackgroundOpener(this::open);
 
     private final byte[] out = new byte[BUFFER_BYTES];
     private int outLength;
@@ -352,7 +350,7 @@ final class DirectSaveConnection implements Closeable {
 
     /** Gives the connection up: every waiting save fails, and a new connection opens a second later. */
     private void broken(String reason) {
-        log.warn("packet thread's Redis connection to {}:{} lost ({}); {} saves fail, reconnecting", host, port,
+        log.warn("packet thread's Redis connection to {}:{} lost ({}); {} waiting saves and lookups fail, reconnecting", host, port,
                 reason, waiting.size());
         if (socket != null) {
             socket.close();
@@ -367,19 +365,13 @@ final class DirectSaveConnection implements Closeable {
         for (Waiting save; (save = waiting.poll()) != null; ) {
             save.fail(failure);
         }
-        nextAttemptNanos = System.nanoTime() + RETRY_NANOS;
+        opener.later();
     }
 
     private void openInBackground() {
-        long now = System.nanoTime();
-        if (connecting || closed || now - nextAttemptNanos < 0) {
-            return;
+        if (!closed) {
+            opener.request();
         }
-        nextAttemptNanos = now + RETRY_NANOS;
-        connecting = true;
-        Thread opener = new Thread(this::open, "trods-redis-connect");
-        opener.setDaemon(true);
-        opener.start();
     }
 
     /** On the opener's thread: connect, authenticate, select the database, hand the socket over. */
@@ -415,7 +407,6 @@ final class DirectSaveConnection implements Closeable {
             if (opened != null) {
                 opened.close();
             }
-            connecting = false;
         }
     }
 

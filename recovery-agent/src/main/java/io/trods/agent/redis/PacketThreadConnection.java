@@ -9,7 +9,6 @@ import io.lettuce.core.cluster.api.StatefulRedisClusterConnection;
 import io.lettuce.core.cluster.api.async.RedisClusterAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import java.io.Closeable;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.data.redis.connection.RedisConnectionFactory;
@@ -29,14 +28,12 @@ import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactor
 final class PacketThreadConnection implements Closeable {
 
     private static final Logger log = LoggerFactory.getLogger(PacketThreadConnection.class);
-    private static final long RETRY_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final AbstractRedisClient client;
     private volatile StatefulConnection<byte[], byte[]> connection;
     private volatile RedisClusterAsyncCommands<byte[], byte[]> commands;
-    private volatile boolean connecting;
     private volatile boolean closed;
-    private long nextAttemptNanos;
+    private final BackgroundOpener opener = new BackgroundOpener(this::open);
     private int unflushed;
 
     private PacketThreadConnection(AbstractRedisClient client) {
@@ -85,15 +82,9 @@ final class PacketThreadConnection implements Closeable {
     }
 
     private void openInBackground() {
-        long now = System.nanoTime();
-        if (connecting || closed || now - nextAttemptNanos < 0) {
-            return;
+        if (!closed) {
+            opener.request();
         }
-        nextAttemptNanos = now + RETRY_NANOS;
-        connecting = true;
-        Thread opener = new Thread(this::open, "trods-redis-connect");
-        opener.setDaemon(true);
-        opener.start();
     }
 
     private void open() {
@@ -123,8 +114,6 @@ final class PacketThreadConnection implements Closeable {
             log.info("packet thread's Redis connection open");
         } catch (RuntimeException e) {
             log.warn("packet thread's Redis connection not open ({}); its commands use the shared one", e.getMessage());
-        } finally {
-            connecting = false;
         }
     }
 
