@@ -63,7 +63,6 @@ public final class PacketLoop implements Runnable {
     private final PacketIdGaps normalIds = new PacketIdGaps();
     private final PacketIdGaps recoveryIds = new PacketIdGaps();
     private final PacketIdGaps logSeqs = new PacketIdGaps();
-    private final AtomicLong observed = new AtomicLong();
     private volatile boolean running = true;
     /** The thread running this loop. */
     private volatile Thread loopThread;
@@ -112,14 +111,10 @@ public final class PacketLoop implements Runnable {
     /**
      * @param store the store the engine and the recoverer use: its batched commands are flushed
      *     whenever the queue runs dry
+     * @param keeper the engine's record keeper when it runs on this thread (its due work is sent
+     *     here), or null
      * @param dump where to copy every queued packet (debugging), null for none
      */
-    public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer, FlowStore store,
-            long idleFlowSeconds, PacketDump dump) {
-        this(socket, recoveryQueue, engine, recoverer, store, null, idleFlowSeconds, dump);
-    }
-
-    /** @param keeper the engine's record keeper when it runs on this thread (its due work is sent here), or null */
     public PacketLoop(NfQueueSocket socket, int recoveryQueue, FlowEngine engine, Recoverer recoverer, FlowStore store,
             PacketThreadKeeper keeper, long idleFlowSeconds, PacketDump dump) {
         this.keeper = keeper;
@@ -160,10 +155,6 @@ public final class PacketLoop implements Runnable {
         return logSeqs.missed();
     }
 
-    /** Copies of logged packets read. */
-    public long copiesObserved() {
-        return observed.get();
-    }
 
     public boolean running() {
         return running;
@@ -337,7 +328,6 @@ public final class PacketLoop implements Runnable {
      * is queued). A rewrite asked for here could not be made, and is counted as a fault.
      */
     private void observe() {
-        observed.incrementAndGet();
         logSeqs.received(packet.packetId);
         if (dump != null) {
             dumpPacket();

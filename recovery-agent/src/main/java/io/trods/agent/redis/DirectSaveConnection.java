@@ -61,6 +61,8 @@ final class DirectSaveConnection implements Closeable {
     private TcpClientSocket socket;
     private final BackgroundOpener opener = new BackgroundOpener(this::open);
 
+    private long ttlMillis = -1;
+    private byte[] ttlDigits;
     private final byte[] out = new byte[BUFFER_BYTES];
     private int outLength;
     /** The kernel took none of the last flush (its buffer is full): wait for answers first. */
@@ -135,6 +137,15 @@ final class DirectSaveConnection implements Closeable {
                 server.getDatabase(), 2000, timeout.toNanos(), stuckAfter.toNanos());
     }
 
+    /** The expiry's digits, made once: the store's expiry does not change between saves. */
+    private byte[] ttl(long millis) {
+        if (millis != ttlMillis) {
+            ttlMillis = millis;
+            ttlDigits = Resp.decimal(millis);
+        }
+        return ttlDigits;
+    }
+
     /** Whether saves can be queued here now; if not, an opening is under way or due. */
     boolean ready() {
         if (socket == null) {
@@ -157,7 +168,7 @@ final class DirectSaveConnection implements Closeable {
      *     room for it (then nothing of it was queued)
      */
     CompletableFuture<Void> save(byte[] key, byte[] value, long ttlMillis, byte[] index) {
-        byte[] ttl = Resp.decimal(ttlMillis);
+        byte[] ttl = ttl(ttlMillis);
         int at = Resp.command(out, outLength, SET, key, value, PX, ttl);
         if (at >= 0 && index != null) {
             at = Resp.command(out, at, SADD, index, key);
@@ -172,7 +183,7 @@ final class DirectSaveConnection implements Closeable {
      * @return as {@link #save}
      */
     CompletableFuture<Void> saveIfAbsent(byte[] key, byte[] value, long ttlMillis, byte[] index) {
-        byte[] ttl = Resp.decimal(ttlMillis);
+        byte[] ttl = ttl(ttlMillis);
         int at = Resp.command(out, outLength, SET, key, value, PX, ttl, NX);
         at = at < 0 ? -1 : Resp.command(out, at, SADD, index, key);
         at = at < 0 ? -1 : Resp.command(out, at, PEXPIRE, index, ttl);
