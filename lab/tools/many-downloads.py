@@ -24,6 +24,7 @@ size = os.fstat(obj.fileno()).st_size
 class Download:
     def __init__(self, i):
         self.i, self.head, self.body, self.server, self.error = i, b"", 0, "?", None
+        self.done = None  # when it reached the current phase's target (time.monotonic())
         self.sock = socket.socket()
         # A small receive buffer: a thousand held downloads must not pin gigabytes in the kernel (but big enough that one loss does not fill it with out-of-order data: a zero window then blocks the retransmission of the hole).
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
@@ -85,6 +86,8 @@ def pump(downloads, target, deadline):
             else:
                 d.feed(data)
             if d.error is not None or d.body >= target:
+                if d.body >= target:
+                    d.done = time.monotonic()
                 sel.unregister(d.sock)
     sel.close()
 
@@ -122,8 +125,13 @@ for d in downloads:
 started = time.monotonic()
 pump(downloads, min(size, hold + more), started + deadline_s)
 failed = [d for d in downloads if d.error is not None or d.body < min(size, hold + more)]
+# When each download of the second phase had its bytes, in seconds from the go: one slow
+# connection sets "seconds", the percentiles show whether the rest were slow too.
+finished = sorted(d.done - started for d in downloads if d.done is not None and d.done >= started)
+def pct(q):
+    return round(finished[min(len(finished) - 1, int(q * len(finished)))], 3) if finished else None
 result = {
-    "downloads": n, "ok": n - len(failed), "heldAfter": held_after, "seconds": round(time.monotonic() - started, 3),
+    "downloads": n, "finished": {"p50": pct(0.5), "p90": pct(0.9), "p99": pct(0.99)}, "ok": n - len(failed), "heldAfter": held_after, "seconds": round(time.monotonic() - started, 3),
     "byServer": by_server, "coveredByBuffer": covered,
     "okByServer": {s: sum(1 for d in downloads if d.server == s and d not in failed) for s in by_server},
     "failed": [{"i": d.i, "port": port(d), "server": d.server, "body": d.body, "error": d.error or "too slow"}

@@ -7,7 +7,7 @@ package io.trods.agent.engine;
  * nothing at all; crossing to Java and back for each of them halved the throughput of a large
  * download. So the engine hands the kernel a lane per streaming response: the ranges of sequence
  * and acknowledgement numbers where the kernel does the rewrite itself and lets the ACKs through.
- * The segments at the edges (the response's head, its last megabyte, anything with SACK blocks)
+ * The segments at the edges (the response's head, its last megabyte, the client's data and FIN)
  * keep coming to the engine, which sees the end of the response and releases the withheld byte as
  * before.
  *

@@ -50,7 +50,7 @@ import java.util.function.LongSupplier;
  * <p>The bulk of a long response is the kernel's ({@link FastPath}): once its record is saved, the
  * engine hands over a lane that covers the response's segments short of its last megabyte and the
  * client's pure ACKs short of its end, and takes it back when the response ends. The engine still
- * sees the edges: the head, the tail, SACK-bearing ACKs, the client's data and FIN.
+ * sees the edges: the head, the tail, the client's data and FIN.
  */
 public final class FlowEngine {
 

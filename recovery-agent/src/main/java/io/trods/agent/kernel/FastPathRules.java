@@ -16,8 +16,9 @@ import java.util.concurrent.TimeUnit;
  *       blanked, and {@link InterceptionRules#FAST_PATH_MARK}, which the iptables chain accepts.
  *   <li>{@code zero}: same key; the lane's segments also advertise a zero window.
  *   <li>{@code acks}: client address . port . acknowledgement range: the client's pure ACKs
- *       (no payload: IP length = 20 + 4 x data offset, for no options and for timestamps) go to
- *       the socket with the mark, unqueued. Anything else (data, FIN, SACK blocks) still queues.
+ *       (no payload: IP length = 20 + 4 x data offset, whatever the options, SACK blocks
+ *       included) go to the socket with the mark, unqueued. Anything else (data, FIN, RST, an IP
+ *       option) still queues.
  *   <li>Segments the agent's raw socket sends ({@link RawSocket#AGENT_MARK}) are left alone: a
  *       release must reopen the window.
  * </ul>
@@ -32,6 +33,21 @@ public final class FastPathRules {
     public static final String CAPS = "caps";
     public static final String ZERO = "zero";
     public static final String ACKS = "acks";
+
+    /**
+     * Data offset byte . IP length of a TCP segment without payload, for every data offset: a pure
+     * ACK. The whole byte (offset and reserved bits), not {@code tcp doff}: nft 1.0.6 accepts a
+     * 4-bit field in a concatenation but then aborts listing the rule. A set byte of reserved bits
+     * (AccECN) does not match, and the segment queues as before.
+     *
+     * <p>SACK-bearing ACKs used to queue: while a segment is missing at the client every ACK it
+     * sends carries SACK blocks, and in a burst of 100 resumed downloads they were 7,000-10,000 of
+     * a server's queued packets, each delayed by the queue just when the sender recovers a loss. The engine does nothing
+     * with them in a lane (a recovered connection, whose ACKs it must see, has no lane).
+     */
+    static final String PURE_ACK_SHAPES = java.util.stream.IntStream.rangeClosed(5, 15)
+            .mapToObj(doff -> "0x%02x . %d".formatted(doff << 4, 20 + 4 * doff))
+            .collect(java.util.stream.Collectors.joining(", ", "{ ", " }"));
 
     private static volatile String unavailabilityCause;
     private static volatile boolean checked;
@@ -65,11 +81,11 @@ public final class FastPathRules {
                   }
                   chain in {
                     type filter hook input priority mangle - 10; policy accept;
-                    tcp dport %5$d tcp flags == ack ip length 40 tcp doff 5 ip saddr . tcp sport . tcp ackseq @%4$s meta mark set 0x%7$08x
-                    tcp dport %5$d tcp flags == ack ip length 52 tcp doff 8 ip saddr . tcp sport . tcp ackseq @%4$s meta mark set 0x%7$08x
+                    tcp dport %5$d tcp flags == ack @th,96,8 . ip length %8$s ip saddr . tcp sport . tcp ackseq @%4$s meta mark set 0x%7$08x
                   }
                 }
-                """.formatted(TABLE, CAPS, ZERO, ACKS, port, RawSocket.AGENT_MARK, InterceptionRules.FAST_PATH_MARK);
+                """.formatted(TABLE, CAPS, ZERO, ACKS, port, RawSocket.AGENT_MARK, InterceptionRules.FAST_PATH_MARK,
+                        PURE_ACK_SHAPES);
     }
 
     /** Creates the table, or replaces it (and every lane in it) with an empty one. */

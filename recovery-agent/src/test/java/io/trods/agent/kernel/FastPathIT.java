@@ -46,6 +46,8 @@ class FastPathIT {
               chain in {
                 type filter hook input priority 0; policy accept;
                 tcp dport 8080 meta mark 0x54520004 counter
+                tcp dport 8080 tcp sport 40001 meta mark 0x54520004 counter comment "crafted-marked"
+                tcp dport 8080 tcp sport 40001 meta mark != 0x54520004 counter comment "crafted-unmarked"
               }
               chain out {
                 type filter hook output priority 0; policy accept;
@@ -142,6 +144,7 @@ class FastPathIT {
             // The engine's lane for a 8 MiB response: all but its last 2 MiB, zero window included.
             Lane lane = new Lane(ip32(CLIENT_IP), client.getLocalPort(), sendSeq, sendSeq + 6 * MIB, requestEnd - 1,
                     sendSeq, sendSeq + 8 * MIB - 1);
+            long added = writer.lanesAdded(); // the other tests add lanes of their own
             writer.stream(lane);
             writer.zeroWindow(lane);
             await(() -> elements("caps").contains("expires") && elements("zero").contains("expires"), "the lane's elements");
@@ -188,7 +191,7 @@ class FastPathIT {
             writer.end(lane); // a second removal: absent elements are no failure
             Thread.sleep(300);
             assertThat(writer.failures()).isZero();
-            assertThat(writer.lanesAdded()).isEqualTo(1);
+            assertThat(writer.lanesAdded()).isEqualTo(added + 1);
         } finally {
             Files.deleteIfExists(capture);
         }
@@ -203,7 +206,7 @@ class FastPathIT {
             return null;
         });
         String table = run("ip", "netns", "exec", SRV, "nft", "list", "table", "ip", FastPathRules.TABLE);
-        assertThat(table.split("meta mark set", -1)).as("each rule once").hasSize(4);
+        assertThat(table.split("meta mark set", -1)).as("each rule once").hasSize(3);
         srv.call(() -> {
             rules.remove();
             rules.remove();
@@ -214,6 +217,85 @@ class FastPathIT {
             rules.apply(); // for the other test, whatever the order
             return null;
         });
+    }
+
+    /**
+     * A client's pure ACK is let through whatever its options: with SACK blocks (as every ACK is
+     * while the client recovers a loss), with or without timestamps. A segment with a byte of data
+     * and the same options is not: it still queues. Crafted segments from a raw socket, for a lane
+     * of a port without a connection (the server answers them with RST, which does not matter).
+     */
+    @Test
+    void pureAcksWithSackBlocksTakeTheLaneAndDataDoesNot() throws Exception {
+        int port = 40001;
+        Lane lane = new Lane(ip32(CLIENT_IP), port, 5_000_000, 9_000_000, 1000, 5_000_000, 9_000_000);
+        writer.stream(lane);
+        await(() -> elements("acks").contains(". " + port + " . "), "the lane's ACK range");
+        byte[] timestamps = {1, 1, 8, 10, 0, 0, 0, 1, 0, 0, 0, 2};
+        byte[] twoBlocks = sack(7_000_000, 7_001_448, 7_002_896, 7_004_344);
+        byte[] oneBlock = sack(7_000_000, 7_001_448);
+        byte[] threeBlocks = sack(7_000_000, 7_001_448, 7_002_896, 7_004_344, 7_005_792, 7_007_240);
+        try (RawSocket raw = cli.call(RawSocket::open)) {
+            for (byte[][] shape : new byte[][][] {{timestamps, twoBlocks}, {oneBlock}, {timestamps, threeBlocks}, {timestamps}}) {
+                byte[] segment = clientSegment(port, 999, 6_000_000, concat(shape), 0);
+                raw.send(segment, segment.length, ip32(SERVER_IP));
+            }
+            byte[] data = clientSegment(port, 999, 6_000_000, concat(new byte[][] {timestamps, twoBlocks}), 1);
+            raw.send(data, data.length, ip32(SERVER_IP));
+            assertThat(raw.failures()).isZero();
+        }
+        await(() -> crafted("marked") + crafted("unmarked") >= 5, "the crafted segments at the server");
+        assertThat(crafted("marked")).as("pure ACKs let through").isEqualTo(4);
+        assertThat(crafted("unmarked")).as("a segment with data: queued").isEqualTo(1);
+        writer.end(lane);
+        await(() -> !elements("acks").contains(". " + port + " . "), "the lane gone");
+    }
+
+    /** A SACK option with the given blocks (left, right, ...), after two NOPs. */
+    static byte[] sack(int... edges) {
+        ByteBuffer b = ByteBuffer.allocate(4 + 4 * edges.length).put((byte) 1).put((byte) 1).put((byte) 5)
+                .put((byte) (2 + 4 * edges.length));
+        for (int edge : edges) {
+            b.putInt(edge);
+        }
+        return b.array();
+    }
+
+    static byte[] concat(byte[][] parts) {
+        ByteBuffer b = ByteBuffer.allocate(java.util.Arrays.stream(parts).mapToInt(p -> p.length).sum());
+        for (byte[] part : parts) {
+            b.put(part);
+        }
+        return b.array();
+    }
+
+    /** A client's ACK segment (with PSH and that many bytes of data when {@code payload} > 0). */
+    static byte[] clientSegment(int port, int seq, int ack, byte[] options, int payload) {
+        int tcpLength = 20 + options.length;
+        byte[] p = new byte[20 + tcpLength + payload];
+        ByteBuffer b = ByteBuffer.wrap(p);
+        b.put(0, (byte) 0x45).putShort(2, (short) p.length).putShort(6, (short) 0x4000).put(8, (byte) 64).put(9, (byte) 6)
+                .putInt(12, ip32(CLIENT_IP)).putInt(16, ip32(SERVER_IP)); // the kernel fills in the IP checksum
+        b.putShort(20, (short) port).putShort(22, (short) PORT).putInt(24, seq).putInt(28, ack)
+                .put(32, (byte) (tcpLength / 4 << 4)).put(33, (byte) (payload > 0 ? 0x18 : 0x10)).putShort(34, (short) 1000);
+        b.put(40, options);
+        io.trods.agent.packet.TcpSegment segment = new io.trods.agent.packet.TcpSegment();
+        assertThat(segment.wrap(p, 0, p.length)).isTrue();
+        segment.finishChecksum();
+        return p;
+    }
+
+    static long crafted(String which) {
+        try {
+            for (String line : run("ip", "netns", "exec", SRV, "nft", "list", "table", "ip", "trods_it_count").split("\n")) {
+                if (line.contains("comment \"crafted-" + which + "\"")) {
+                    return Long.parseLong(line.replaceAll(".*counter packets (\\d+).*", "$1"));
+                }
+            }
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+        throw new AssertionError("no counter crafted-" + which);
     }
 
     /** The server socket's next sequence number to send and to receive, read in repair mode. */
