@@ -120,6 +120,30 @@ class RecoveryIT {
         assertThat(Lab.sha256(d.body())).isEqualTo(BIG_SHA256);
     }
 
+    /**
+     * Redis answers nothing for 3 s from just before a server dies (CLIENT PAUSE): the survivor's
+     * lookups time out and its prompts find no flows to claim. Until stop 15 the kernel then reset
+     * the client's connection; now the survivor drops the client's packets, asks again with the
+     * next one, and claims the failed server's flows again: the download completes, intact.
+     */
+    @Test
+    void aDownloadSurvivesTheCrashOfItsServerWhileRedisDoesNotAnswer() throws Exception {
+        Lab.up(2, "80mbit");
+        Download d = start("curl", BIG, "big");
+        Lab.waitFor(() -> d.received() >= 16 * MIB, 30_000, "16 MiB");
+        String server = servedBy(d);
+        String survivor = server.equals("server1") ? "server2" : "server1";
+
+        Lab.exec("store", "redis-cli", "client", "pause", "3000", "all").orFail();
+        Lab.crash(server);
+
+        assertThat(d.exitCode(90)).as("the client's exit code").isZero();
+        assertThat(Lab.sha256(d.body())).isEqualTo(BIG_SHA256);
+        assertThat(Lab.agentCounter(survivor, "trods.agent.unknown.packets", "outcome:RETRY_LATER"))
+                .as("packets dropped while Redis did not answer").isPositive();
+        assertThat(recoveriesOnSurvivors(2, server)).isGreaterThanOrEqualTo(1);
+    }
+
     @Test
     void withRedisStoppedDownloadsCompleteUnprotectedAndHealthSaysSo() throws Exception {
         Lab.up(2, "none");

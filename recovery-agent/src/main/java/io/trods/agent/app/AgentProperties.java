@@ -21,6 +21,10 @@ import org.springframework.util.unit.DataSize;
  * @param idleFlow how long a tracked connection may stay silent before it is dropped from memory
  * @param lookupsPerSecond store lookups for unknown packets, at most
  * @param missMemory how long a lookup that found nothing is remembered
+ * @param lookupRetryWindow how long an unknown flow's packets are dropped, for the client to send
+ *     again, when the store did not answer its lookup (Redis slow, failing over, restarting) or too
+ *     many lookups wait for it; after that the kernel answers (a reset). Default 5 s; 0: the
+ *     kernel answers the first such packet
  * @param recoveryThreads connections being streamed into at once, at most
  * @param virtualAddress the address clients connect to (the VIP); prompts come from it. Without it,
  *     the failed server's clients are not prompted and recovery waits for their own retransmissions
@@ -53,7 +57,7 @@ import org.springframework.util.unit.DataSize;
 @ConfigurationProperties("trods.agent")
 public record AgentProperties(String serverId, boolean intercept, int servicePort, int normalQueue, int recoveryQueue,
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
-        int lookupsPerSecond, Duration missMemory, int recoveryThreads, String virtualAddress, int virtualPort,
+        int lookupsPerSecond, Duration missMemory, Duration lookupRetryWindow, int recoveryThreads, String virtualAddress, int virtualPort,
         int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter, Boolean fastPath,
         Integer handshakeLogGroup, boolean logClientPackets, Boolean directSaves, Duration handshakeSaveDelay, java.util.List<String> healthCheckSources,
         Debug debug) {
@@ -98,6 +102,11 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         idleFlow = idleFlow == null ? Duration.ofMinutes(5) : idleFlow;
         lookupsPerSecond = lookupsPerSecond == 0 ? 5_000 : lookupsPerSecond;
         missMemory = missMemory == null ? Duration.ofSeconds(2) : missMemory;
+        lookupRetryWindow = lookupRetryWindow == null ? Duration.ofSeconds(5) : lookupRetryWindow;
+        if (lookupRetryWindow.isNegative() || lookupRetryWindow.compareTo(Duration.ofMinutes(1)) > 0) {
+            throw new IllegalArgumentException("trods.agent.lookup-retry-window must be between 0 and 1m: "
+                    + lookupRetryWindow);
+        }
         recoveryThreads = recoveryThreads == 0 ? 512 : recoveryThreads;
         virtualPort = virtualPort == 0 ? servicePort : virtualPort;
         promptsPerSecond = promptsPerSecond == 0 ? 2_000 : promptsPerSecond;

@@ -112,7 +112,8 @@ public final class AgentRuntime implements SmartLifecycle {
                     1000, 10_000, metrics);
             launcher = new WorkerLauncher(workers, 4096);
             recoverer = new Recoverer(store, engine, properties.serverId(), launcher, splicer, metrics,
-                    System::nanoTime, properties.lookupsPerSecond(), properties.missMemory().toMillis());
+                    System::nanoTime, properties.lookupsPerSecond(), properties.missMemory().toMillis(),
+                    new io.trods.agent.recovery.LookupRetries(properties.lookupRetryWindow().toNanos(), 65_536));
             if (properties.virtualAddressBits() != 0) {
                 promptFollowUps = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "trods-prompt-follow-ups");

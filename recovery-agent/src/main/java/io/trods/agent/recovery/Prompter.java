@@ -72,7 +72,11 @@ public final class Prompter {
     }
 
     /** Claims and prompts the failed server's flows until none is left; returns how many. */
-    public synchronized int promptClientsOf(String failedServer) {
+    public int promptClientsOf(String failedServer) {
+        return promptClientsOf(failedServer, 1);
+    }
+
+    private synchronized int promptClientsOf(String failedServer, int attempt) {
         List<FlowRecord> prompted = new ArrayList<>();
         long start = System.nanoTime();
         try {
@@ -88,6 +92,9 @@ public final class Prompter {
             }
         } catch (StoreUnavailableException e) {
             log.warn("prompting the clients of {} stopped after {}: {}", failedServer, prompted.size(), e.getMessage());
+            // Redis slow or failing over just as a server died: the flows not claimed yet stay in
+            // its index, and without prompts they would wait for their clients' backed-off timers.
+            claimAgain(failedServer, attempt);
         }
         log.info("prompted {} clients of {}", prompted.size(), failedServer);
         listener.prompted(failedServer, prompted.size());
@@ -100,6 +107,17 @@ public final class Prompter {
         int length = SegmentBuilder.ack(segment, serviceAddress, servicePort, key.clientAddress(), key.clientPort(),
                 record.responseStart() - 1, record.requestStart(), 0, false, 0, 0);
         sender.send(segment, length, key.clientAddress());
+    }
+
+    private void claimAgain(String failedServer, int attempt) {
+        if (followUps == null || attempt > followUpRounds) {
+            return;
+        }
+        try {
+            followUps.schedule(() -> promptClientsOf(failedServer, attempt + 1), followUpMillis, TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException e) {
+            log.debug("no second claim of the clients of {}: stopping", failedServer);
+        }
     }
 
     private void scheduleFollowUp(String failedServer, List<FlowRecord> prompted, int round) {

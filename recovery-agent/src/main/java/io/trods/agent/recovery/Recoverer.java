@@ -55,7 +55,9 @@ public final class Recoverer {
 
     /** What happened to one unknown packet, for metrics. */
     public enum Outcome {
-        RECOVERED, ALREADY_RECOVERED, NO_RECORD, REFUSED, REMEMBERED_MISS, RATE_LIMITED, STORE_UNAVAILABLE, FAILED
+        RECOVERED, ALREADY_RECOVERED, NO_RECORD, REFUSED, REMEMBERED_MISS, RATE_LIMITED, STORE_UNAVAILABLE, FAILED,
+        /** The store did not answer (or too many lookups wait for it): dropped, the client's next packet tries again. */
+        RETRY_LATER
     }
 
     /** Recreates the client's connection in this kernel: {@link TcpRepair#recreate} for real. */
@@ -114,22 +116,28 @@ public final class Recoverer {
     private final int maxPendingLookups;
     private long heldUnder;
     private final Recreator recreator;
+    private final LookupRetries retries;
     private final double lookupsPerNano;
     private final double lookupBurst;
     private double lookupTokens;
     private long lastRefill;
 
     public Recoverer(FlowStore store, FlowEngine engine, String serverId, Executor workers, Splicer splicer,
-            Listener listener, LongSupplier nanoClock, int lookupsPerSecond, long missMemoryMillis) {
+            Listener listener, LongSupplier nanoClock, int lookupsPerSecond, long missMemoryMillis,
+            LookupRetries retries) {
         this(store, engine, serverId, workers, splicer, listener, nanoClock, lookupsPerSecond, missMemoryMillis,
-                TcpRepair::recreate);
+                retries, TcpRepair::recreate);
     }
 
-    /** @param recreator how connections are recreated (the kernel's TCP_REPAIR; a fake in unit tests) */
+    /**
+     * @param retries which failed lookups are tried again with the client's next packet
+     * @param recreator how connections are recreated (the kernel's TCP_REPAIR; a fake in unit tests)
+     */
     public Recoverer(FlowStore store, FlowEngine engine, String serverId, Executor workers, Splicer splicer,
             Listener listener, LongSupplier nanoClock, int lookupsPerSecond, long missMemoryMillis,
-            Recreator recreator) {
+            LookupRetries retries, Recreator recreator) {
         this.recreator = recreator;
+        this.retries = retries;
         // At most a second's worth of lookups on the wire: a store that stops answering cannot make
         // this server hold more of the clients' packets than that.
         this.maxPendingLookups = Math.max(1, lookupsPerSecond);
@@ -177,7 +185,12 @@ public final class Recoverer {
         }
         Lookup lookup = lookups.get(key.packed());
         if (lookup == null) {
-            if (lookups.size() >= maxPendingLookups || !takeLookupToken(now)) {
+            if (lookups.size() >= maxPendingLookups) {
+                return lookupFailed(key, now, Outcome.RATE_LIMITED, 0); // the store is slow, not the client
+            }
+            if (!takeLookupToken(now)) {
+                // A flood, or a failure larger than the budget: the kernel answers, as it would
+                // without us (remembering the flow would hold memory for anyone who asks).
                 listener.outcome(key, Outcome.RATE_LIMITED, 0);
                 return ACCEPT;
             }
@@ -202,9 +215,9 @@ public final class Recoverer {
         try {
             record = lookup.future.join().orElse(null);
         } catch (CompletionException | CancellationException e) {
-            listener.outcome(key, Outcome.STORE_UNAVAILABLE, looked - start);
-            return ACCEPT;
+            return lookupFailed(key, looked, Outcome.STORE_UNAVAILABLE, looked - start);
         }
+        retries.answered(key.packed());
         if (record == null) {
             recentMisses.put(key.packed(), start);
             listener.outcome(key, Outcome.NO_RECORD, looked - start);
@@ -348,6 +361,21 @@ public final class Recoverer {
             return DROP;
         }
         listener.outcome(key, Outcome.RECOVERED, nanoClock.getAsLong() - start);
+        return ACCEPT;
+    }
+
+    /**
+     * A lookup that could not be made or was not answered. Redis slow, failing over or restarting
+     * for a moment must not cost a recoverable download its connection: the packet is dropped and
+     * the client's next one (its retransmission, its answer to a follow-up prompt) tries again,
+     * within {@link LookupRetries}' window; after it, the kernel answers, as it would without us.
+     */
+    private int lookupFailed(FlowKey key, long now, Outcome givenUp, long nanos) {
+        if (retries.retryLater(key.packed(), now)) {
+            listener.outcome(key, Outcome.RETRY_LATER, nanos);
+            return DROP;
+        }
+        listener.outcome(key, givenUp, nanos);
         return ACCEPT;
     }
 

@@ -39,10 +39,14 @@ class RecovererLookupTest {
     final TcpSegment seg = new TcpSegment();
 
     Recoverer recoverer(int lookupsPerSecond) {
+        return recoverer(lookupsPerSecond, LookupRetries.NONE);
+    }
+
+    Recoverer recoverer(int lookupsPerSecond, LookupRetries retries) {
         return new Recoverer(store, engine, "server2", Executors.newSingleThreadExecutor(),
                 new Splicer(new InetSocketAddress("127.0.0.1", 9), 100, 100, (plan, bytes, outcome) -> { }),
                 (key, outcome, nanos) -> outcomes.add(key.clientPort() + " " + outcome), () -> now[0],
-                lookupsPerSecond, 10_000, spec -> {
+                lookupsPerSecond, 10_000, retries, spec -> {
                     recreated.add(spec);
                     throw new KernelCallException("no TCP_REPAIR in a unit test", 1);
                 });
@@ -142,6 +146,76 @@ class RecovererLookupTest {
         assertThat(held).isEqualTo(10);
         assertThat(recoverer.pendingLookups()).isEqualTo(10);
         assertThat(outcomes).hasSize(90).allMatch(o -> o.endsWith("RATE_LIMITED"));
+    }
+
+    @Test
+    void aLookupRedisDidNotAnswerDropsThePacketAndTheClientsNextOneAsksAgain() {
+        LookupRetries retries = new LookupRetries(5_000_000_000L, 100);
+        Recoverer recoverer = recoverer(1000, retries);
+        FlowRecord record = saved(40006);
+        CompletableFuture<Void> redis = new CompletableFuture<>();
+        store.slowFind = redis;
+
+        assertThat(recoverer.onUnknownFlow(ack(40006, record.responseStart() + 5))).isEqualTo(Recoverer.HOLD);
+        redis.completeExceptionally(new StoreUnavailableException("Redis: timed out", null));
+        recoverer.lookupSettled(recoverer.heldUnder());
+        assertThat(recoverer.onUnknownFlow(ack(40006, record.responseStart() + 5)))
+                .as("dropped: a reset would end a download that can still be recovered").isEqualTo(Recoverer.DROP);
+        assertThat(retries.waiting()).isEqualTo(1);
+
+        now[0] += 1_000_000_000L; // the client's next packet, Redis back
+        store.slowFind = null;
+        assertThat(recoverer.onUnknownFlow(ack(40006, record.responseStart() + 5))).isEqualTo(Recoverer.ACCEPT);
+        assertThat(recreated).as("the second lookup found the record").hasSize(1);
+        assertThat(outcomes).containsExactly("40006 RETRY_LATER", "40006 FAILED");
+        assertThat(retries.waiting()).isZero();
+    }
+
+    @Test
+    void whenRedisStaysDownTheKernelAnswersOnceTheWindowHasPassed() {
+        LookupRetries retries = new LookupRetries(5_000_000_000L, 100);
+        Recoverer recoverer = recoverer(1000, retries);
+        saved(40007);
+        store.slowFind = CompletableFuture.failedFuture(new StoreUnavailableException("Redis: connection refused", null));
+        List<Integer> verdicts = new ArrayList<>();
+        for (int i = 0; i < 7; i++) { // the client's packets a second apart
+            verdicts.add(recoverer.onUnknownFlow(ack(40007, 5)));
+            now[0] += 1_000_000_000L;
+        }
+        assertThat(verdicts).containsExactly(Recoverer.DROP, Recoverer.DROP, Recoverer.DROP, Recoverer.DROP,
+                Recoverer.DROP, Recoverer.ACCEPT, Recoverer.DROP);
+        assertThat(outcomes.get(5)).isEqualTo("40007 STORE_UNAVAILABLE");
+        assertThat(recreated).isEmpty();
+    }
+
+    @Test
+    void aFullWindowLetsTheKernelAnswerAtOnceAndExpiredFlowsMakeRoom() {
+        LookupRetries retries = new LookupRetries(5_000_000_000L, 2);
+        assertThat(retries.retryLater(1, now[0])).isTrue();
+        assertThat(retries.retryLater(2, now[0])).isTrue();
+        assertThat(retries.retryLater(3, now[0])).as("no room: the kernel answers").isFalse();
+        assertThat(retries.retryLater(1, now[0] + 1)).as("flow 1 is still in its window").isTrue();
+        assertThat(retries.retryLater(3, now[0] + 5_000_000_000L)).as("1 and 2 expired").isTrue();
+        assertThat(retries.waiting()).isEqualTo(1);
+        assertThat(LookupRetries.NONE.retryLater(4, now[0])).isFalse();
+    }
+
+    @Test
+    void lookupsWaitingAtTheirBoundAreRetriedLaterButAFloodBeyondTheRateIsAnsweredByTheKernel() {
+        Recoverer recoverer = recoverer(10, new LookupRetries(5_000_000_000L, 1000)); // burst 1, 10 on the wire
+        store.slowFind = new CompletableFuture<>(); // never answers
+        for (int port = 41000; port < 41020; port++) {
+            recoverer.onUnknownFlow(ack(port, 5));
+            now[0] += 100_000_000L;
+        }
+        assertThat(outcomes).as("the store is slow, not the clients").hasSize(10).allMatch(o -> o.endsWith("RETRY_LATER"));
+        outcomes.clear();
+        Recoverer flooded = recoverer(10, new LookupRetries(5_000_000_000L, 1000));
+        store.slowFind = null;
+        for (int port = 42000; port < 42020; port++) {
+            flooded.onUnknownFlow(ack(port, 5)); // all at once: one token
+        }
+        assertThat(outcomes).hasSize(20).filteredOn(o -> o.endsWith("RATE_LIMITED")).hasSize(19);
     }
 
     @Test

@@ -29,7 +29,7 @@ class RecovererTest {
 
     Recoverer recoverer(int lookupsPerSecond) {
         return new Recoverer(store, engine, "server2", Executors.newSingleThreadExecutor(), null,
-                (key, outcome, nanos) -> outcomes.add(outcome), clock::get, lookupsPerSecond, 2000);
+                (key, outcome, nanos) -> outcomes.add(outcome), clock::get, lookupsPerSecond, 2000, LookupRetries.NONE);
     }
 
     TcpSegment packet(int clientPort, int flags) {
