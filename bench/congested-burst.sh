@@ -9,16 +9,24 @@
 # order by the client, retransmitted and timed out by the servers.
 # nginx closes a connection whose send buffer does not drain for 60 s (send_timeout): a first
 # phase longer than that fails the downloads held first.
-# Usage: bench/congested-burst.sh [flows] [rounds]   (as root; writes bench/results/)
+# CC, if given, is the congestion control the lab's hosts use (the host's default while the bench
+# runs: new namespaces inherit it; restored at the end). Measured: with bbr, this machine's default,
+# the agents' first phase sometimes stalled (single flows whose bandwidth estimate collapsed);
+# with cubic it did not.
+# Usage: bench/congested-burst.sh [flows] [rounds] [cc]   (as root; writes bench/results/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FLOWS=${1:-100}
 ROUNDS=${2:-3}
+CC=${3:-}
+CC_BEFORE=$(sysctl -n net.ipv4.tcp_congestion_control)
 OUT=bench/results/congested-burst-$(date -u +%Y%m%dT%H%M%SZ).txt
 LAB=./trods
 WORK=$(mktemp -d /tmp/trods-bench.XXXXXX)
 CLIENT_PID=""
-trap '[ -z "$CLIENT_PID" ] || kill "$CLIENT_PID" 2>/dev/null; "$LAB" lab down >/dev/null; rm -rf "$WORK"' EXIT
+trap '[ -z "$CLIENT_PID" ] || kill "$CLIENT_PID" 2>/dev/null; "$LAB" lab down >/dev/null; rm -rf "$WORK"
+  sysctl -qw net.ipv4.tcp_congestion_control="$CC_BEFORE"' EXIT
+[ -z "$CC" ] || sysctl -qw net.ipv4.tcp_congestion_control="$CC"
 OBJECT=/obj/64M.bin
 COUNTERS="TcpInSegs TcpOutSegs TcpRetransSegs TcpExtTCPOFOQueue TcpExtTCPTimeouts TcpExtTCPFastRetrans"
 
