@@ -14,7 +14,9 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code caps} maps client address . client port . server sequence range to the capped
  *       acknowledgement: the server's segments in a lane leave with that ACK, their SACK option
  *       blanked, and {@link InterceptionRules#FAST_PATH_MARK}, which the iptables chain accepts.
- *   <li>{@code zero}: same key; the lane's segments also advertise a zero window.
+ *   <li>{@code zero}: same key; the lane's segments also advertise a zero window. Looked up only
+ *       for a segment the caps map matched (it carries the mark by then): every other segment of
+ *       the port, a small response's included, pays one interval lookup in this chain, not two.
  *   <li>{@code acks}: client address . port . acknowledgement range: the client's pure ACKs
  *       (no payload: IP length = 20 + 4 x data offset, whatever the options, SACK blocks
  *       included) go to the socket with the mark, unqueued. Anything else (data, FIN, RST, an IP
@@ -76,8 +78,8 @@ public final class FastPathRules {
                   chain out {
                     type filter hook output priority mangle - 10; policy accept;
                     meta mark 0x%6$08x return
-                    tcp sport %5$d tcp flags & (syn | fin | rst) == 0 ip daddr . tcp dport . tcp sequence @%3$s tcp window set 0
                     tcp sport %5$d tcp flags & (syn | fin | rst) == 0 tcp ackseq set ip daddr . tcp dport . tcp sequence map @%2$s reset tcp option sack meta mark set 0x%7$08x
+                    meta mark 0x%7$08x ip daddr . tcp dport . tcp sequence @%3$s tcp window set 0
                   }
                   chain in {
                     type filter hook input priority mangle - 10; policy accept;
