@@ -329,6 +329,15 @@ public final class FlowEngine {
         if (seg.has(TcpSegment.RST)) {
             return close(flow);
         }
+        if (seg.has(TcpSegment.FIN) && flow.phase == Flow.Phase.STREAMING
+                && SeqNum.before(seg.seq() + seg.payloadLength(), flow.bodyEnd)) {
+            // The server ends the connection before the body's last byte (nginx's send_timeout,
+            // say): nothing more will come, and no survivor should continue what the server chose
+            // to end. Capped, this FIN would leave the client's byte withheld behind a zero window
+            // for good, and with it the client's own FIN (seen: the flow and its record outlived
+            // the connection). It goes as the kernel wrote it.
+            return close(flow);
+        }
         if (seg.has(TcpSegment.SYN)) {
             return synAck(flow, seg);
         }

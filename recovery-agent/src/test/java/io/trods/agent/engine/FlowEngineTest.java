@@ -247,6 +247,36 @@ class FlowEngineTest {
     }
 
     /**
+     * The server closes the connection in the middle of the body (nginx's send_timeout): its FIN
+     * leaves as the kernel wrote it, acknowledging the client's last byte with the real window, so
+     * that the client can end the connection too; the flow and its record are gone. A FIN at the
+     * body's end is the normal end of a response and stays capped until the client has it all.
+     */
+    @Test
+    void aServerThatClosesBeforeTheBodyEndsEndsTheFlowAndReleasesTheClient() {
+        handshake();
+        requestAndResponseStart(HEAD);
+        int cut = SERVER_ISN + 1 + HEAD.length() + 2000;
+        assertThat(server(cut, requestEnd(), TcpSegment.ACK | TcpSegment.FIN, NO_OPTIONS, NO_OPTIONS))
+                .isEqualTo(PASS_AND_FORGET);
+        assertThat(seg.ack()).as("the kernel's own acknowledgement").isEqualTo(requestEnd());
+        assertThat(seg.window()).isEqualTo(502);
+        assertThat(engine.trackedFlows()).isZero();
+        assertThat(store.records).isEmpty();
+
+        clientPort++;
+        handshake();
+        requestAndResponseStart(HEAD);
+        int bodyEnd = SERVER_ISN + 1 + HEAD.length() + 5000;
+        assertThat(server(SERVER_ISN + 1 + HEAD.length() + 5, requestEnd(), TcpSegment.ACK | TcpSegment.FIN,
+                NO_OPTIONS, new byte[4995])).as("the last bytes and a FIN: the response is whole").isEqualTo(PASS_REWRITTEN);
+        assertThat(seg.ack()).isEqualTo(requestEnd() - 1);
+        assertThat(store.records).hasSize(1);
+        assertThat(client(requestEnd(), bodyEnd + 1, TcpSegment.ACK, NO_OPTIONS)).isEqualTo(PASS);
+        assertThat(sent).as("released once the client has it all").hasSize(1);
+    }
+
+    /**
      * A keep-alive request whose copy never reached the agent (the kernel could not deliver it):
      * the server's answer acknowledges bytes the engine never saw, and the flow is let go
      * unprotected rather than left believing it is idle. Its record, of the previous response, is
