@@ -287,15 +287,11 @@ class FastPathIT {
 
     static long crafted(String which) {
         try {
-            for (String line : run("ip", "netns", "exec", SRV, "nft", "list", "table", "ip", "trods_it_count").split("\n")) {
-                if (line.contains("comment \"crafted-" + which + "\"")) {
-                    return Long.parseLong(line.replaceAll(".*counter packets (\\d+).*", "$1"));
-                }
-            }
+            return counter(run("ip", "netns", "exec", SRV, "nft", "list", "table", "ip", "trods_it_count"),
+                    "comment \"crafted-" + which + "\"");
         } catch (Exception e) {
             throw new AssertionError(e);
         }
-        throw new AssertionError("no counter crafted-" + which);
     }
 
     /** The server socket's next sequence number to send and to receive, read in repair mode. */
@@ -330,12 +326,17 @@ class FastPathIT {
 
     /** The packets of the counter rule whose port match is {@code dport} (in) or {@code sport} (out). */
     static long markedPackets(String table, String port) {
+        return counter(table, port + " 8080");
+    }
+
+    /** The packets of the first counter rule in {@code table} whose line contains {@code match}. */
+    static long counter(String table, String match) {
         for (String line : table.split("\n")) {
-            if (line.contains(port + " 8080") && line.contains("counter packets")) {
+            if (line.contains(match) && line.contains("counter packets")) {
                 return Long.parseLong(line.replaceAll(".*counter packets (\\d+).*", "$1"));
             }
         }
-        throw new AssertionError("no counter for " + port + " in " + table);
+        throw new AssertionError("no counter for " + match + " in " + table);
     }
 
     /** A set's (or the caps map's) listing; its elements show when they expire. */
