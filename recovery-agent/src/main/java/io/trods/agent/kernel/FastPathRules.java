@@ -44,8 +44,9 @@ public final class FastPathRules {
      *
      * <p>SACK-bearing ACKs used to queue: while a segment is missing at the client every ACK it
      * sends carries SACK blocks, and in a burst of 100 resumed downloads they were 7,000-10,000 of
-     * a server's queued packets, each delayed by the queue just when the sender recovers a loss. The engine does nothing
-     * with them in a lane (a recovered connection, whose ACKs it must see, has no lane).
+     * a server's queued packets, each delayed by the queue just when the sender recovers a loss.
+     * The engine does nothing with them in a lane (a recovered connection, whose ACKs it must see,
+     * has no lane).
      */
     static final String PURE_ACK_SHAPES = java.util.stream.IntStream.rangeClosed(5, 15)
             .mapToObj(doff -> "0x%02x . %d".formatted(doff << 4, 20 + 4 * doff))

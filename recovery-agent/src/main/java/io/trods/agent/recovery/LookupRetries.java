@@ -5,8 +5,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Unknown flows whose store lookup could not be made (the lookup rate or the lookups on the wire
- * at their limit) or was not answered (Redis slow, failing over or down). Accepting such a packet
+ * Unknown flows whose store lookup could not be made (the lookups on the wire at their limit) or
+ * was not answered (Redis slow, failing over or down). A packet beyond the lookup rate is not one
+ * of them: that is a flood, which the kernel answers at once. Accepting such a packet
  * lets the kernel reset a connection that may well be recoverable a moment later; dropping it
  * costs nothing, since the client sends again (its retransmission, its answer to a follow-up
  * prompt) and that packet tries the lookup again. So a flow's packets are dropped for at most
@@ -57,7 +58,7 @@ public final class LookupRetries {
         }
     }
 
-    /** Flows waiting for another try, for health and tests. */
+    /** Flows waiting for another try, for tests. */
     public int waiting() {
         return waiting.size();
     }
