@@ -82,8 +82,9 @@ class ProtectionIT {
         }
         assertThat(malformed).as("malformed heads counted").isGreaterThanOrEqualTo(1);
         // Each connection had a handshake record; closed connections' records are removed in the background.
-        Lab.waitFor(() -> Lab.exec("store", "redis-cli", "--scan", "--pattern", "trods:flow:*").orFail().stdout().isBlank(),
-                5_000, "no flow record left in Redis");
+        java.util.function.Supplier<String> records =
+                () -> Lab.exec("store", "redis-cli", "--scan", "--pattern", "trods:flow:*").orFail().stdout().strip();
+        Lab.waitFor(() -> records.get().isEmpty(), 5_000, () -> "no flow record left in Redis, but: " + records.get());
         Lab.exec("client", "curl", "-sS", "--fail", "-o", "/dev/null", Lab.vipUrl("/obj/1M.bin")).orFail();
     }
 

@@ -154,6 +154,60 @@ class PacketThreadKeeperTest {
         assertThat(background).containsExactly("handshake 1", "remove 1", "handshake 2", "remove 2");
     }
 
+    /**
+     * Seen right after an agent started: the first connection's handshake went to the background
+     * while the connection opened, its removal went on the connection, arrived first, and the
+     * record outlived the connection.
+     */
+    @Test
+    void aRemovalFollowsItsHandshakeToTheBackgroundOnceTheConnectionIsOpen() {
+        open = false;
+        keeper.saveHandshake(handshake(1));
+        open = true;
+        keeper.saveHandshake(handshake(2));
+        now += DELAY;
+        keeper.sendDue();
+
+        keeper.delete(new FlowKey(0xC6120002, 1, 80), "server1");
+        keeper.delete(new FlowKey(0xC6120002, 2, 80), "server1");
+        assertThat(background).containsExactly("handshake 1", "remove 1");
+        assertThat(sent).containsExactly("handshake 2", "remove 2");
+
+        keeper.delete(new FlowKey(0xC6120002, 1, 80), "server1"); // a later connection of the same four-tuple
+        assertThat(sent).endsWith("remove 1");
+    }
+
+    @Test
+    void aRemovalWithoutRoomOnTheConnectionWaitsBehindWhatTheBatchHolds() {
+        keeper.saveHandshake(handshake(1));
+        now += DELAY;
+        keeper.sendDue();
+        full = true;
+        keeper.delete(new FlowKey(0xC6120002, 1, 80), "server1");
+        full = false;
+        keeper.delete(new FlowKey(0xC6120002, 3, 80), "server1"); // room again, but in order behind the first
+        assertThat(sent).containsExactly("handshake 1");
+        assertThat(keeper.deferred()).isEqualTo(2);
+        assertThat(background).as("the background could overtake the batch's handshake").isEmpty();
+
+        full = true;
+        assertThat(keeper.sendDue()).as("tried again soon").isEqualTo(PacketThreadKeeper.DEFERRED_RETRY_NANOS);
+        full = false;
+        assertThat(keeper.sendDue()).isEqualTo(-1);
+        assertThat(sent).containsExactly("handshake 1", "remove 1", "remove 3");
+        assertThat(keeper.deferred()).isZero();
+    }
+
+    @Test
+    void removalsWaitingForRoomGoToTheBackgroundWhenTheConnectionCloses() {
+        full = true;
+        keeper.delete(new FlowKey(0xC6120002, 1, 80), "server1");
+        open = false; // broken: it failed what it held, so nothing on it can be overtaken
+        keeper.sendDue();
+        assertThat(background).containsExactly("remove 1");
+        assertThat(keeper.deferred()).isZero();
+    }
+
     @Test
     void aRefusedRecordIsReported() {
         keeper.delete(new FlowKey(0xC6120002, 9, 80), "server1");
