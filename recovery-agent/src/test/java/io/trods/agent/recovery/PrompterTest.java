@@ -85,7 +85,16 @@ class PrompterTest {
         return new Prompter(store, (segment, length, destination) -> {
             s.wrap(segment, 0, length);
             sent.add(s.dstPort());
-        }, VIP, 80, 100_000, (a, b) -> { }, followUps, 50, 2);
+        }, VIP, 80, 100_000, (a, b) -> { }, followUps, 50, 50, 2);
+    }
+
+    @Test
+    void followUpsComeLaterEachRoundUpToTheirLongestDelay() {
+        Prompter prompter = new Prompter(store, (segment, length, destination) -> { }, VIP, 80, 100, (a, b) -> { },
+                followUps, 1000, 4000, 9);
+        assertThat(java.util.stream.IntStream.rangeClosed(1, 9).mapToLong(prompter::followUpDelayMillis).toArray())
+                .containsExactly(1000, 2000, 4000, 4000, 4000, 4000, 4000, 4000, 4000);
+        assertThat(prompter.followUpDelayMillis(64)).as("no overflow in a long run").isEqualTo(4000);
     }
 
     @Test
