@@ -2,6 +2,8 @@ package io.trods.agent.kernel;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -15,23 +17,35 @@ final class Commands {
     private Commands() {
     }
 
-    /** Runs {@code command} with {@code stdin} (null: none); killed if it takes over 10 s. */
+    /**
+     * Runs {@code command} with {@code stdin} (null: none); killed if it takes over 10 s. Input and
+     * output go through files, not pipes: a command that hangs without reading its input or closing
+     * its output (or writes more than a pipe holds, like {@code nft list} of a table with many
+     * lanes) must not hold the caller.
+     */
     static Result run(List<String> command, String stdin) throws IOException {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        if (stdin != null) {
-            process.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
-        }
-        process.getOutputStream().close();
+        return run(command, stdin, java.time.Duration.ofSeconds(10));
+    }
+
+    /** As above, killed after {@code timeout}. */
+    static Result run(List<String> command, String stdin, java.time.Duration timeout) throws IOException {
+        Path input = Files.createTempFile("trods-command", ".in");
+        Path output = Files.createTempFile("trods-command", ".out");
         try {
-            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
+            Files.writeString(input, stdin == null ? "" : stdin, StandardCharsets.UTF_8);
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectInput(input.toFile())
+                    .redirectOutput(output.toFile()).start();
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
-                throw new IOException(command + " did not finish");
+                throw new IOException(command + " did not finish in " + timeout.toMillis() + " ms");
             }
-            return new Result(process.exitValue(), output.strip());
+            return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8).strip());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted", e);
+        } finally {
+            Files.deleteIfExists(input);
+            Files.deleteIfExists(output);
         }
     }
 }
