@@ -1,6 +1,7 @@
 package io.trods.agent.kernel;
 
 import static io.trods.agent.kernel.StructsTest.ip;
+import static io.trods.agent.kernel.VethNamespaces.run;
 import static java.nio.charset.StandardCharsets.US_ASCII;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -14,8 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -56,12 +55,12 @@ class FastPathIT {
             }
             """;
 
-    static final List<Process> started = new ArrayList<>();
     static final ExecutorService threads = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "it-fastpath");
         t.setDaemon(true);
         return t;
     });
+    static VethNamespaces namespaces;
     static NetNamespace cli;
     static NetNamespace srv;
     static int listener = -1;
@@ -70,17 +69,9 @@ class FastPathIT {
     @BeforeAll
     static void createNamespaces() throws Exception {
         assertThat(FastPathRules.isAvailable()).as("cause: %s", FastPathRules.unavailabilityCause()).isTrue();
-        deleteNamespaces(); // left by a killed run
-        run("ip", "netns", "add", CLI);
-        run("ip", "netns", "add", SRV);
-        run("ip", "-n", CLI, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", SRV);
-        run("ip", "-n", CLI, "addr", "add", "198.18.98.1/24", "dev", "veth0");
-        run("ip", "-n", SRV, "addr", "add", "198.18.98.2/24", "dev", "veth1");
-        for (String[] link : new String[][] {{CLI, "veth0"}, {CLI, "lo"}, {SRV, "veth1"}, {SRV, "lo"}}) {
-            run("ip", "-n", link[0], "link", "set", link[1], "up");
-        }
-        cli = NetNamespace.open(CLI);
-        srv = NetNamespace.open(SRV);
+        namespaces = VethNamespaces.create(CLI, SRV, "198.18.98.1/24", "198.18.98.2/24");
+        cli = namespaces.client;
+        srv = namespaces.server;
         listener = srv.call(() -> TcpProbe.listen(ip("0.0.0.0"), PORT));
         srv.call(() -> {
             new FastPathRules(PORT).apply();
@@ -100,22 +91,12 @@ class FastPathIT {
             if (listener >= 0) {
                 LibC.close(listener);
             }
-            if (cli != null) {
-                cli.close();
-            }
-            if (srv != null) {
-                srv.close();
-            }
             threads.shutdownNow();
         } finally {
-            for (Process p : started) {
-                if (p.isAlive()) {
-                    p.destroyForcibly(); // by its PID
-                }
-            }
-            deleteNamespaces();
             Files.deleteIfExists(Path.of("/tmp/trods-it-fast-counters.nft"));
-            assertThat(run("ip", "netns", "list")).doesNotContain(CLI, SRV);
+            if (namespaces != null) {
+                namespaces.close();
+            }
         }
     }
 
@@ -138,7 +119,7 @@ class FastPathIT {
             int sendSeq = seqs[0];
             int requestEnd = seqs[1];
 
-            Process tcpdump = start("ip", "netns", "exec", CLI, "tcpdump", "-U", "--immediate-mode", "-n", "-s", "128", "-i", "veth0", "-w",
+            Process tcpdump = namespaces.start("ip", "netns", "exec", CLI, "tcpdump", "-U", "--immediate-mode", "-n", "-s", "128", "-i", "veth0", "-w",
                     capture.toString(), "tcp and src port " + PORT);
             Thread.sleep(700); // tcpdump opens its socket
             // The engine's lane for a 8 MiB response: all but its last 2 MiB, zero window included.
@@ -361,35 +342,5 @@ class FastPathIT {
 
     static int ip32(Inet4Address address) {
         return ByteBuffer.wrap(address.getAddress()).getInt();
-    }
-
-    static Process start(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
-                .start();
-        started.add(p);
-        return p;
-    }
-
-    static void deleteNamespaces() throws Exception {
-        for (String ns : run("ip", "netns", "list").split("\n")) {
-            String name = ns.split(" ")[0];
-            if (name.equals(CLI) || name.equals(SRV)) {
-                run("ip", "netns", "delete", name);
-            }
-        }
-    }
-
-    static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        started.add(p);
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("timed out: " + String.join(" ", command));
-        }
-        String output = new String(p.getInputStream().readAllBytes(), US_ASCII);
-        if (p.exitValue() != 0) {
-            throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": " + output);
-        }
-        return output;
     }
 }

@@ -15,7 +15,6 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
@@ -45,12 +44,12 @@ class TcpRepairIT {
     static final int MIB = 1 << 20;
     static final Duration TIMEOUT = Duration.ofSeconds(20);
 
-    static final List<Process> started = new ArrayList<>();
     static final ExecutorService readers = Executors.newCachedThreadPool(r -> {
         Thread t = new Thread(r, "it-client-reader");
         t.setDaemon(true);
         return t;
     });
+    static VethNamespaces namespaces;
     static NetNamespace cli;
     static NetNamespace srv;
     static int listener = -1;
@@ -58,17 +57,9 @@ class TcpRepairIT {
     @BeforeAll
     static void createNamespaces() throws Exception {
         assertThat(TcpRepair.isAvailable()).as("TCP_REPAIR available (cause: %s)", TcpRepair.unavailabilityCause()).isTrue();
-        deleteNamespaces(); // left by a killed run
-        ipCommand("netns", "add", CLI);
-        ipCommand("netns", "add", SRV);
-        ipCommand("-n", CLI, "link", "add", "veth0", "type", "veth", "peer", "name", "veth1", "netns", SRV);
-        ipCommand("-n", CLI, "addr", "add", "198.18.99.1/24", "dev", "veth0");
-        ipCommand("-n", SRV, "addr", "add", "198.18.99.2/24", "dev", "veth1");
-        for (String[] link : new String[][] {{CLI, "veth0"}, {CLI, "lo"}, {SRV, "veth1"}, {SRV, "lo"}}) {
-            ipCommand("-n", link[0], "link", "set", link[1], "up");
-        }
-        cli = NetNamespace.open(CLI);
-        srv = NetNamespace.open(SRV);
+        namespaces = VethNamespaces.create(CLI, SRV, "198.18.99.1/24", "198.18.99.2/24");
+        cli = namespaces.client;
+        srv = namespaces.server;
         listener = srv.call(() -> TcpProbe.listen(ip("0.0.0.0"), PORT)); // like nginx's "listen 8080"
     }
 
@@ -78,21 +69,11 @@ class TcpRepairIT {
             if (listener >= 0) {
                 LibC.close(listener);
             }
-            if (cli != null) {
-                cli.close();
-            }
-            if (srv != null) {
-                srv.close();
-            }
             readers.shutdownNow();
         } finally {
-            for (Process p : started) {
-                if (p.isAlive()) {
-                    p.destroyForcibly(); // by its PID
-                }
+            if (namespaces != null) {
+                namespaces.close();
             }
-            deleteNamespaces();
-            assertThat(run("ip", "netns", "list")).doesNotContain(CLI, SRV);
         }
     }
 
@@ -299,36 +280,5 @@ class TcpRepairIT {
         public void close() throws IOException {
             socket.close();
         }
-    }
-
-    static void ipCommand(String... args) throws Exception {
-        String[] command = new String[args.length + 1];
-        command[0] = "ip";
-        System.arraycopy(args, 0, command, 1, args.length);
-        run(command);
-    }
-
-    static void deleteNamespaces() throws Exception {
-        for (String ns : run("ip", "netns", "list").split("\n")) {
-            String name = ns.split(" ")[0];
-            if (name.equals(CLI) || name.equals(SRV)) {
-                run("ip", "netns", "delete", name);
-            }
-        }
-    }
-
-    /** Runs a short command, killing it by PID if it hangs; fails on a non-zero exit. */
-    static String run(String... command) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        started.add(p);
-        if (!p.waitFor(10, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("timed out: " + String.join(" ", command));
-        }
-        String output = new String(p.getInputStream().readAllBytes(), US_ASCII);
-        if (p.exitValue() != 0) {
-            throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": " + output);
-        }
-        return output;
     }
 }
