@@ -172,7 +172,7 @@ cmd_up() {
   if [ "$control" = trods ]; then
     for ((i = 1; i <= LAB_MONITORS; i++)); do wait_until 60 "the liveness monitor on monitor$i" monitor_healthy "monitor$i"; done
     wait_until 60 "the lb-plugin on the balancer" plugin_healthy
-    wait_until 30 "every server in the balancer's table (published by the monitor, applied by the lb-plugin)" all_servers_balanced
+    wait_until 60 "every server in the balancer's table (published by the monitor, applied by the lb-plugin)" all_servers_balanced
   fi
   list_objects "$docroot" >"$LAB_STATE/objects.txt"
   ns_exec client curl -s -m 5 -o /dev/null "http://$LAB_VIP:$LAB_PORT/healthz" ||
