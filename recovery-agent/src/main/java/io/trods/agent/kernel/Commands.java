@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -24,11 +25,11 @@ final class Commands {
      * lanes) must not hold the caller.
      */
     static Result run(List<String> command, String stdin) throws IOException {
-        return run(command, stdin, java.time.Duration.ofSeconds(10));
+        return run(command, stdin, Duration.ofSeconds(10));
     }
 
     /** As above, killed after {@code timeout}. */
-    static Result run(List<String> command, String stdin, java.time.Duration timeout) throws IOException {
+    static Result run(List<String> command, String stdin, Duration timeout) throws IOException {
         Path input = Files.createTempFile("trods-command", ".in");
         Path output = Files.createTempFile("trods-command", ".out");
         try {

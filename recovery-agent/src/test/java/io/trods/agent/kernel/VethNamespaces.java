@@ -2,13 +2,9 @@ package io.trods.agent.kernel;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.File;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Two network namespaces of one test class, a client and a server joined by a veth pair (veth0 in
@@ -66,23 +62,13 @@ final class VethNamespaces implements AutoCloseable {
         return p;
     }
 
-    /** Runs a short command, killing it by PID if it takes over 10 s; fails on a non-zero exit. */
+    /** Runs a short command through the agent's own {@link Commands} (killed after 10 s); fails on a non-zero exit. */
     static String run(String... command) throws Exception {
-        File output = File.createTempFile("trods-it-command", ".out");
-        try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output).start();
-            if (!p.waitFor(10, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                throw new AssertionError("timed out: " + String.join(" ", command));
-            }
-            String text = Files.readString(output.toPath(), StandardCharsets.US_ASCII);
-            if (p.exitValue() != 0) {
-                throw new AssertionError(String.join(" ", command) + " exited " + p.exitValue() + ": " + text);
-            }
-            return text;
-        } finally {
-            Files.deleteIfExists(output.toPath());
+        Commands.Result result = Commands.run(List.of(command), null);
+        if (result.exit() != 0) {
+            throw new AssertionError(String.join(" ", command) + " exited " + result.exit() + ": " + result.output());
         }
+        return result.output();
     }
 
     @Override
