@@ -236,6 +236,16 @@ final class Lab {
         }
     }
 
+    /** The last 2,000 characters of a file, for failure messages; empty if it cannot be read. */
+    static String tail(Path file) {
+        try {
+            String text = Files.exists(file) ? Files.readString(file) : "";
+            return text.substring(Math.max(0, text.length() - 2000));
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     static long size(Path file) {
         try {
             return Files.exists(file) ? Files.size(file) : 0;

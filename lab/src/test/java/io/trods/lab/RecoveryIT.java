@@ -336,7 +336,18 @@ class RecoveryIT {
         for (int i = 0; i < n; i++) {
             all.add(new Download(clients, tmp.resolve("b" + i), tmp.resolve("h" + i)));
         }
-        Lab.waitFor(() -> all.stream().allMatch(d -> d.received() > 0), 60_000, "every download under way");
+        // A download that ended before its first byte is reported at once, with its exit code.
+        java.util.function.IntPredicate started = i -> all.get(i).received() > 0 || java.nio.file.Files.exists(tmp.resolve("rc" + i));
+        Lab.waitFor(() -> java.util.stream.IntStream.range(0, n).allMatch(started), 60_000,
+                () -> "every download under way; not yet: " + java.util.stream.IntStream.range(0, n)
+                        .filter(started.negate()).boxed().toList() + "; curl said: " + Lab.tail(tmp.resolve("clients.err")));
+        for (int i = 0; i < n; i++) {
+            if (all.get(i).received() == 0) {
+                assertThat(java.nio.file.Files.readString(tmp.resolve("rc" + i)).strip())
+                        .as("curl %d ended before its first byte; curl said: %s", i, Lab.tail(tmp.resolve("clients.err")))
+                        .isEqualTo("0");
+            }
+        }
         String victim = servedBy(all.get(0));
         List<Download> onVictim = all.stream().filter(d -> victim.equals(d.servedBy())).toList();
 

@@ -60,6 +60,29 @@ class ProbeTest {
     }
 
     @Test
+    void anAnswerThatArrivedWhileTheProbeThreadWasNotScheduledCounts() {
+        // Once the request is out, the probe's thread is not scheduled for 300 ms (a loaded host),
+        // past its 150 ms deadline; the answer arrives meanwhile and must count.
+        java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.function.LongSupplier descheduled = () -> {
+            if (calls.getAndIncrement() == 1) {
+                try {
+                    Thread.sleep(300);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            return System.nanoTime();
+        };
+        for (int i = 0; i < 5; i++) {
+            calls.set(0);
+            ProbeResult result = new HttpProbe("/healthz", 200, 150, descheduled).check(httpEndpoint());
+            assertThat(result.outcome()).as("probe %d: %s", i, result.detail()).isEqualTo(ProbeOutcome.SUCCESS);
+            assertThat(calls.get()).as("the deadline was looked at after the pause").isGreaterThan(1);
+        }
+    }
+
+    @Test
     void httpFailsOnAnotherStatus() {
         ProbeResult result = new HttpProbe("/broken", 200, 1000).check(httpEndpoint());
 
