@@ -9,8 +9,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A raw {@code GET path HTTP/1.1} with {@code Connection: close} over a fresh socket: no pooled
- * connection can answer for a dead server. The whole probe (connect, send, status line) shares one
- * deadline, and only a strictly valid status line with the expected code counts.
+ * connection can answer for a dead server. The timeout bounds the handshake, and then the status
+ * line from the moment the request is out (as HAProxy's connect and check timeouts); only a
+ * strictly valid status line with the expected code counts. A crash-stopped server fails the
+ * handshake; a hung one that still accepts fails the answer, so it takes up to twice the timeout.
  */
 public final class HttpProbe implements Probe {
 
@@ -38,13 +40,15 @@ public final class HttpProbe implements Probe {
     @Override
     public ProbeResult check(ServerEndpoint endpoint) {
         long start = System.nanoTime();
-        long deadline = nanoClock.getAsLong() + timeoutMillis * 1_000_000L;
         try (Socket socket = new Socket()) {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(endpoint.address(), endpoint.port()), timeoutMillis);
             OutputStream out = socket.getOutputStream();
             out.write(request(endpoint).getBytes(StandardCharsets.US_ASCII));
             out.flush();
+            // The answer's time starts once the request is out: a monitor thread that waited for
+            // the CPU between the handshake and the write has not given the server any time yet.
+            long deadline = nanoClock.getAsLong() + timeoutMillis * 1_000_000L;
             String statusLine = readStatusLine(socket, deadline, nanoClock);
             int status = parseStatus(statusLine);
             if (status < 0) {
