@@ -82,7 +82,16 @@ final class RecordUpkeep implements RecordKeeper, AutoCloseable {
 
     @Override
     public void delete(FlowKey key, String server) {
-        if (!queue.offer(new Entry(Upkeep.remove(key, server), null, 0))) {
+        remove(Upkeep.remove(key, server, false));
+    }
+
+    @Override
+    public void deleteAfterReset(FlowKey key, String server) {
+        remove(Upkeep.remove(key, server, true));
+    }
+
+    private void remove(Upkeep removal) {
+        if (!queue.offer(new Entry(removal, null, 0))) {
             dropped.incrementAndGet();
         }
     }

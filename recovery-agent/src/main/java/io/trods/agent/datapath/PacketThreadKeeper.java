@@ -52,7 +52,7 @@ public final class PacketThreadKeeper implements RecordKeeper {
     private record Due(FlowRecord record, PendingHandshake pending, long dueNanos) {
     }
 
-    private record Removal(FlowKey key, String server) {
+    private record Removal(FlowKey key, String server, boolean afterReset) {
     }
 
     /** Removals waiting here for room on the connection; beyond this they go to the background. */
@@ -84,31 +84,48 @@ public final class PacketThreadKeeper implements RecordKeeper {
 
     @Override
     public void delete(FlowKey key, String server) {
-        if (inBackground.remove(key) != null) {
-            background.delete(key, server); // behind its handshake's record, which may still be on its way
-        } else if (!deferred.isEmpty() || !tryDirect(key, server)) {
-            defer(new Removal(key, server));
+        remove(new Removal(key, server, false));
+    }
+
+    @Override
+    public void deleteAfterReset(FlowKey key, String server) {
+        remove(new Removal(key, server, true));
+    }
+
+    private void remove(Removal removal) {
+        if (inBackground.remove(removal.key()) != null) {
+            toBackground(removal); // behind its handshake's record, which may still be on its way
+        } else if (!deferred.isEmpty() || !tryDirect(removal)) {
+            defer(removal);
+        }
+    }
+
+    private void toBackground(Removal removal) {
+        if (removal.afterReset()) {
+            background.deleteAfterReset(removal.key(), removal.server());
+        } else {
+            background.delete(removal.key(), removal.server());
         }
     }
 
     /** False if the open connection has no room for it now (when it is not open, the background takes it). */
-    private boolean tryDirect(FlowKey key, String server) {
+    private boolean tryDirect(Removal removal) {
         if (store.answerFd() < 0) {
             // Nothing on the connection can be overtaken: a broken one failed what it held.
-            background.delete(key, server);
+            toBackground(removal);
             return true;
         }
-        CompletableFuture<Void> queued = store.queueRemoval(key, server);
+        CompletableFuture<Void> queued = store.queueRemoval(removal.key(), removal.server(), removal.afterReset());
         if (queued == null) {
             return false;
         }
-        reportFailure(key, queued);
+        reportFailure(removal.key(), queued);
         return true;
     }
 
     private void defer(Removal removal) {
         if (deferred.size() >= MAX_DEFERRED) {
-            background.delete(removal.key(), removal.server()); // may overtake: the record then expires
+            toBackground(removal); // may overtake: the record then expires
             return;
         }
         deferred.add(removal);
@@ -117,7 +134,7 @@ public final class PacketThreadKeeper implements RecordKeeper {
     /** Sends the removals that waited for room, in order, as far as the connection takes them. */
     private void sendDeferred() {
         for (Removal removal; (removal = deferred.peek()) != null; ) {
-            if (!tryDirect(removal.key(), removal.server())) {
+            if (!tryDirect(removal)) {
                 return;
             }
             deferred.poll();

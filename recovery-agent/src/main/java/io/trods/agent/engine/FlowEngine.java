@@ -193,7 +193,7 @@ public final class FlowEngine {
             flow.clientTsVal = options.tsVal;
         }
         if (seg.has(TcpSegment.RST) || seg.has(TcpSegment.FIN)) {
-            return close(flow); // the client ends the connection: no record is needed any more
+            return close(flow, seg.has(TcpSegment.RST)); // the client ends the connection: no record is needed any more
         }
         int verdict = PASS;
         if (flow.phase == Flow.Phase.STREAMING && seg.has(TcpSegment.ACK) && SeqNum.after(seg.ack(), flow.serverNext)) {
@@ -327,7 +327,7 @@ public final class FlowEngine {
             return HOLD;
         }
         if (seg.has(TcpSegment.RST)) {
-            return close(flow);
+            return close(flow, true);
         }
         if (seg.has(TcpSegment.FIN) && flow.phase == Flow.Phase.STREAMING
                 && SeqNum.before(seg.seq() + seg.payloadLength(), flow.bodyEnd)) {
@@ -336,7 +336,7 @@ public final class FlowEngine {
             // to end. Capped, this FIN would leave the client's byte withheld behind a zero window
             // for good, and with it the client's own FIN (seen: the flow and its record outlived
             // the connection). It goes as the kernel wrote it.
-            return close(flow);
+            return close(flow, false);
         }
         if (seg.has(TcpSegment.SYN)) {
             return synAck(flow, seg);
@@ -567,13 +567,22 @@ public final class FlowEngine {
         return PASS_REWRITTEN;
     }
 
-    private int close(Flow flow) {
-        forget(flow, null);
+    /**
+     * The connection ended. After a reset its record goes a little later ({@link RecordKeeper#deleteAfterReset}):
+     * at a server wrongly declared failed, the client resets the server's connection while a
+     * survivor takes it over, and the survivor may not have made the record its own yet.
+     */
+    private int close(Flow flow, boolean reset) {
+        forget(flow, null, reset);
         return PASS_AND_FORGET;
     }
 
     /** Stops tracking a flow and removes its record; with a reason, counts it as unprotected. */
     private int forget(Flow flow, Enum<?> reason) {
+        return forget(flow, reason, false);
+    }
+
+    private int forget(Flow flow, Enum<?> reason, boolean reset) {
         flows.remove(flow.key.packed());
         closeLane(flow);
         if (reason != null) {
@@ -584,7 +593,11 @@ public final class FlowEngine {
         }
         if (flow.saved) {
             try {
-                keeper.delete(flow.key, serverId);
+                if (reset) {
+                    keeper.deleteAfterReset(flow.key, serverId);
+                } else {
+                    keeper.delete(flow.key, serverId);
+                }
             } catch (StoreUnavailableException e) {
                 listener.saveFailed(flow.key, e); // the record's expiry removes it later
             }

@@ -16,5 +16,11 @@ public interface RecordKeeper {
      */
     PendingHandshake saveHandshake(FlowRecord record);
 
+    /** Removes a finished connection's record: see {@link io.trods.agent.flow.FlowStore#delete}. */
     void delete(FlowKey key, String server);
+
+    /** As {@link #delete}, for a connection ended by a reset: see {@link io.trods.agent.flow.FlowStore#deleteAfterReset}. */
+    default void deleteAfterReset(FlowKey key, String server) {
+        delete(key, server);
+    }
 }

@@ -17,7 +17,20 @@ public final class FlowRecordCodec {
     /** Heads are bounded by the parsers (16 KiB each); this bounds what a corrupt record can claim. */
     private static final int MAX_BYTES = 64 * 1024;
 
+    /** Where the serving server's name starts, behind its 2-byte length (see {@link #encode}). */
+    public static final int SERVER_OFFSET = 11;
+
     private FlowRecordCodec() {
+    }
+
+    /**
+     * The bytes at {@link #SERVER_OFFSET} of every record that names {@code server} as its carrier:
+     * the name's length and the name. The store compares them to remove a record only while it
+     * still names the server whose connection ended.
+     */
+    public static byte[] serverMark(String server) {
+        byte[] name = server.getBytes(StandardCharsets.UTF_8);
+        return java.nio.ByteBuffer.allocate(2 + name.length).putShort((short) name.length).put(name).array();
     }
 
     /** One array of the exact size, written once (it is encoded for every protected response). */

@@ -82,11 +82,12 @@ public interface FlowStore {
     }
 
     /**
-     * Queues the removal of a flow's record and index entry on the connection of {@link #answerFd}.
+     * Queues the removal of a flow's record and index entry on the connection of {@link #answerFd},
+     * as {@link #delete} or, after a reset, {@link #deleteAfterReset}.
      *
      * @return as {@link #queueHandshake}
      */
-    default java.util.concurrent.CompletableFuture<Void> queueRemoval(FlowKey key, String server) {
+    default java.util.concurrent.CompletableFuture<Void> queueRemoval(FlowKey key, String server, boolean afterReset) {
         return null;
     }
 
@@ -126,8 +127,22 @@ public interface FlowStore {
     /** Saves a record now carried by another server and takes it out of the previous one's index. */
     void moved(FlowRecord record, String previousServer);
 
-    /** Removes a record and its index entry; absent records are fine. */
+    /**
+     * Removes {@code server}'s index entry of a flow, and its record while the record still names
+     * {@code server} (a survivor that took the flow over owns it now); absent records are fine.
+     */
     void delete(FlowKey key, String server);
+
+    /**
+     * As {@link #delete}, for a connection ended by a reset: the record, still only if it names
+     * {@code server}, is kept a short while before it goes. A reset at a server that was wrongly
+     * declared failed is the client's answer to that server's stray segments while a survivor
+     * takes its connection over; the survivor must still find the record. The default removes it
+     * at once.
+     */
+    default void deleteAfterReset(FlowKey key, String server) {
+        delete(key, server);
+    }
 
     /**
      * Applies upkeep in its order. The default goes one by one; the Redis store sends the whole
@@ -138,7 +153,11 @@ public interface FlowStore {
             if (u.handshake() != null) {
                 saveIfAbsent(u.handshake());
             } else {
-                delete(u.removed(), u.server());
+                if (u.afterReset()) {
+                    deleteAfterReset(u.removed(), u.server());
+                } else {
+                    delete(u.removed(), u.server());
+                }
             }
         }
     }

@@ -5,14 +5,15 @@ package io.trods.agent.flow;
  * already, or the removal of a finished flow's record and its index entry. Exactly one of
  * {@code handshake} and {@code removed} is set.
  */
-public record Upkeep(FlowRecord handshake, FlowKey removed, String server) {
+public record Upkeep(FlowRecord handshake, FlowKey removed, String server, boolean afterReset) {
 
     public static Upkeep saveHandshake(FlowRecord record) {
-        return new Upkeep(record, null, record.server());
+        return new Upkeep(record, null, record.server(), false);
     }
 
-    public static Upkeep remove(FlowKey key, String server) {
-        return new Upkeep(null, key, server);
+    /** @param afterReset the connection ended by a reset: see {@link FlowStore#deleteAfterReset} */
+    public static Upkeep remove(FlowKey key, String server, boolean afterReset) {
+        return new Upkeep(null, key, server, afterReset);
     }
 
     public FlowKey key() {

@@ -43,7 +43,8 @@ final class DirectSaveConnection implements Closeable {
     private static final byte[] SADD = Resp.ascii("SADD");
     private static final byte[] PEXPIRE = Resp.ascii("PEXPIRE");
     private static final byte[] NX = Resp.ascii("NX");
-    private static final byte[] DEL = Resp.ascii("DEL");
+    private static final byte[] EVAL = Resp.ascii("EVAL");
+    private static final byte[] ONE_KEY = Resp.ascii("1");
     private static final byte[] SREM = Resp.ascii("SREM");
     private static final byte[] GET = Resp.ascii("GET");
 
@@ -191,12 +192,14 @@ final class DirectSaveConnection implements Closeable {
     }
 
     /**
-     * Queues the removal of a record and of its index entry.
+     * Queues the removal of a server's index entry and, while it still carries that server's
+     * {@code serverMark}, of the record ({@link RecordRelease}).
      *
      * @return as {@link #save}
      */
-    CompletableFuture<Void> remove(byte[] key, byte[] index) {
-        int at = Resp.command(out, outLength, DEL, key);
+    CompletableFuture<Void> remove(byte[] key, byte[] index, byte[] serverMark, boolean afterReset) {
+        int at = Resp.command(out, outLength, EVAL, RecordRelease.SCRIPT_BYTES, ONE_KEY, key, RecordRelease.OFFSET,
+                serverMark, RecordRelease.grace(afterReset));
         at = at < 0 ? -1 : Resp.command(out, at, SREM, index, key);
         return queued(at, 2);
     }

@@ -167,11 +167,11 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
     }
 
     @Override
-    public java.util.concurrent.CompletableFuture<Void> queueRemoval(FlowKey flow, String server) {
+    public java.util.concurrent.CompletableFuture<Void> queueRemoval(FlowKey flow, String server, boolean afterReset) {
         if (direct == null || !direct.ready()) {
             return null;
         }
-        return direct.remove(key(flow), indexKey(server));
+        return direct.remove(key(flow), indexKey(server), serverMark(server), afterReset);
     }
 
     @Override
@@ -251,11 +251,12 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
         into.add(redis.pexpire(index, ttl.toMillis()));
     }
 
-    /** DEL of a record, and SREM of its index entry. */
+    /** The record's removal while it names {@code server} ({@link RecordRelease}), and SREM of its index entry. */
     private void removalCommands(RedisClusterAsyncCommands<byte[], byte[]> redis, FlowKey flow, String server,
-            List<RedisFuture<?>> into) {
+            boolean afterReset, List<RedisFuture<?>> into) {
         byte[] key = key(flow);
-        into.add(redis.del(key));
+        into.add(redis.eval(RecordRelease.SCRIPT, io.lettuce.core.ScriptOutputType.INTEGER, new byte[][] {key},
+                RecordRelease.OFFSET, serverMark(server), RecordRelease.grace(afterReset)));
         into.add(redis.srem(indexKey(server), key));
     }
 
@@ -267,7 +268,7 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
                 if (u.handshake() != null) {
                     handshakeCommands(redis, u.handshake(), futures);
                 } else {
-                    removalCommands(redis, u.removed(), u.server(), futures);
+                    removalCommands(redis, u.removed(), u.server(), u.afterReset(), futures);
                 }
             }
             return futures;
@@ -363,11 +364,27 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
         }
     }
 
+    /** The servers' marks, made once each (a removal of every connection needs one). */
+    private final java.util.Map<String, byte[]> serverMarks = new java.util.concurrent.ConcurrentHashMap<>();
+
+    private byte[] serverMark(String server) {
+        return serverMarks.computeIfAbsent(server, FlowRecordCodec::serverMark);
+    }
+
     @Override
     public void delete(FlowKey key, String server) {
+        remove(key, server, false);
+    }
+
+    @Override
+    public void deleteAfterReset(FlowKey key, String server) {
+        remove(key, server, true);
+    }
+
+    private void remove(FlowKey key, String server, boolean afterReset) {
         pipeline("delete " + key, redis -> {
             List<RedisFuture<?>> futures = new ArrayList<>(2);
-            removalCommands(redis, key, server, futures);
+            removalCommands(redis, key, server, afterReset, futures);
             return futures;
         });
     }

@@ -38,8 +38,8 @@ class PacketThreadKeeperTest {
         }
 
         @Override
-        public CompletableFuture<Void> queueRemoval(FlowKey key, String server) {
-            return queued("remove " + key.clientPort());
+        public CompletableFuture<Void> queueRemoval(FlowKey key, String server, boolean afterReset) {
+            return queued("remove " + key.clientPort() + (afterReset ? " after a reset" : ""));
         }
 
         private CompletableFuture<Void> queued(String what) {
@@ -100,6 +100,11 @@ class PacketThreadKeeperTest {
         public void delete(FlowKey key, String server) {
             background.add("remove " + key.clientPort());
         }
+
+        @Override
+        public void deleteAfterReset(FlowKey key, String server) {
+            background.add("remove " + key.clientPort() + " after a reset");
+        }
     };
 
     final PacketThreadKeeper keeper = new PacketThreadKeeper(store, thread, DELAY, () -> now,
@@ -135,6 +140,20 @@ class PacketThreadKeeperTest {
         keeper.sendDue();
         keeper.delete(new FlowKey(0xC6120002, 1, 80), "server1");
         assertThat(sent).containsExactly("handshake 1", "remove 1");
+    }
+
+    /** A removal after a reset stays one wherever it goes: directly, deferred, or in the background. */
+    @Test
+    void aRemovalAfterAResetKeepsItsKindOnEveryPath() {
+        keeper.deleteAfterReset(new FlowKey(0xC6120002, 1, 80), "server1");
+        full = true;
+        keeper.deleteAfterReset(new FlowKey(0xC6120002, 2, 80), "server1");
+        full = false;
+        keeper.sendDue();
+        open = false;
+        keeper.deleteAfterReset(new FlowKey(0xC6120002, 3, 80), "server1");
+        assertThat(sent).containsExactly("remove 1 after a reset", "remove 2 after a reset");
+        assertThat(background).containsExactly("remove 3 after a reset");
     }
 
     @Test

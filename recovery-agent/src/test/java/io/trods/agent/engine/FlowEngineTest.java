@@ -31,6 +31,7 @@ class FlowEngineTest {
     final List<String> events = new ArrayList<>();
     final List<byte[]> sent = new ArrayList<>();
     final List<FlowRecord> handshakes = new ArrayList<>();
+    final List<String> removals = new ArrayList<>();
     /** What the keeper handed back for each handshake: still waiting to be sent, as in production. */
     final List<PendingHandshake> pendingHandshakes = new ArrayList<>();
     final FlowEngine engine = new FlowEngine(store, "server1", 100, System::nanoTime, () -> 42L,
@@ -56,7 +57,14 @@ class FlowEngineTest {
 
                 @Override
                 public void delete(FlowKey key, String server) {
+                    removals.add("delete " + server);
                     store.delete(key, server);
+                }
+
+                @Override
+                public void deleteAfterReset(FlowKey key, String server) {
+                    removals.add("after a reset " + server);
+                    store.deleteAfterReset(key, server);
                 }
             });
     final TcpSegment seg = new TcpSegment();
@@ -728,6 +736,7 @@ class FlowEngineTest {
 
         assertThat(client(requestEnd(), SERVER_ISN + 10, TcpSegment.RST, NO_OPTIONS)).isEqualTo(PASS_AND_FORGET);
 
+        assertThat(removals).as("kept a while: the reset may answer a wrongly failed server").containsExactly("after a reset server1");
         assertThat(store.records).isEmpty();
         assertThat(store.index.get("server1")).isEmpty();
         assertThat(engine.trackedFlows()).isZero();
@@ -742,6 +751,7 @@ class FlowEngineTest {
         assertThat(client(requestEnd() - 1, bodyEnd, TcpSegment.ACK | TcpSegment.FIN, NO_OPTIONS))
                 .isEqualTo(PASS_AND_FORGET);
 
+        assertThat(removals).containsExactly("delete server1");
         assertThat(store.records).isEmpty();
         assertThat(engine.trackedFlows()).isZero();
     }

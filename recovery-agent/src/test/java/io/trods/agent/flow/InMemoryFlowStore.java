@@ -104,7 +104,7 @@ public final class InMemoryFlowStore implements FlowStore {
     @Override
     public void delete(FlowKey key, String server) {
         check("delete " + key);
-        records.remove(key);
+        records.computeIfPresent(key, (k, record) -> record.server().equals(server) ? null : record); // as RecordRelease
         index.getOrDefault(server, new HashSet<>()).remove(key);
     }
 

@@ -184,11 +184,60 @@ class RedisFlowStoreIT {
                 new byte[0], 2L);
         FlowRecord c = record(42202, "server3");
         store.upkeep(List.of(io.trods.agent.flow.Upkeep.saveHandshake(a), io.trods.agent.flow.Upkeep.saveHandshake(b),
-                io.trods.agent.flow.Upkeep.remove(a.key(), "server3"), io.trods.agent.flow.Upkeep.saveHandshake(c)));
+                io.trods.agent.flow.Upkeep.remove(a.key(), "server3", false), io.trods.agent.flow.Upkeep.saveHandshake(c)));
         assertThat(store.find(a.key())).as("saved, then removed").isEmpty();
         assertThat(store.find(response.key())).as("not overwritten by a handshake's record").contains(response);
         assertThat(store.find(c.key())).contains(c);
         assertThat(store.flowsOf("server3")).containsExactlyInAnyOrder(response.key(), c.key());
+    }
+
+    /**
+     * A server wrongly declared failed is alive: its connections end (reset by the client) while
+     * survivors carry them. Its removals take its own index entries, never a record that now names
+     * a survivor; after a reset, the carrier's own record stays a while (the survivor that takes
+     * the flow next must find it), then expires. On both of the store's connections.
+     */
+    @Test
+    void aServerRemovesOnlyARecordThatStillNamesIt() throws Exception {
+        RedisFlowStore longLived = new RedisFlowStore(connections, Duration.ofHours(1));
+        try {
+            FlowRecord a = record(40100, "server1");
+            longLived.save(a);
+            FlowRecord taken = a.carriedBy("server2", 2L);
+            longLived.moved(taken, "server1");
+            longLived.delete(a.key(), "server1");
+            longLived.deleteAfterReset(a.key(), "server1");
+            assertThat(longLived.find(a.key())).as("the survivor's record").contains(taken);
+            assertThat(pttl(a.key())).as("its expiry untouched").isGreaterThan(3_000_000);
+
+            longLived.deleteAfterReset(a.key(), "server2");
+            assertThat(longLived.find(a.key())).as("kept a while after a reset").contains(taken);
+            assertThat(pttl(a.key())).isBetween(1L, RecordRelease.RESET_GRACE_MILLIS);
+            assertThat(longLived.flowsOf("server2")).doesNotContain(a.key());
+            longLived.delete(a.key(), "server2");
+            assertThat(longLived.find(a.key())).isEmpty();
+
+            awaitOwnConnection(longLived, 40200);
+            FlowRecord b = record(40101, "server1");
+            longLived.save(b);
+            longLived.moved(b.carriedBy("server2", 2L), "server1");
+            answered(longLived, longLived.queueRemoval(b.key(), "server1", false));
+            answered(longLived, longLived.queueRemoval(b.key(), "server1", true));
+            assertThat(longLived.find(b.key())).as("the survivor's record, on the direct connection").isPresent();
+            assertThat(pttl(b.key())).isGreaterThan(3_000_000);
+            answered(longLived, longLived.queueRemoval(b.key(), "server2", true));
+            assertThat(pttl(b.key())).isBetween(1L, RecordRelease.RESET_GRACE_MILLIS);
+            answered(longLived, longLived.queueRemoval(b.key(), "server2", false));
+            assertThat(longLived.find(b.key())).isEmpty();
+        } finally {
+            longLived.close();
+        }
+    }
+
+    private long pttl(FlowKey key) {
+        try (var connection = connections.getConnection()) {
+            return connection.keyCommands().pTtl(key.storageKey().getBytes(StandardCharsets.UTF_8));
+        }
     }
 
     @Test
@@ -319,7 +368,7 @@ class RedisFlowStoreIT {
         assertThat(store.find(response.key())).contains(response);
         assertThat(store.flowsOf("server2")).containsExactly(new FlowKey(0xC6120002, 47002, 80));
 
-        var removed = store.queueRemoval(response.key(), "server1");
+        var removed = store.queueRemoval(response.key(), "server1", false);
         answered(store, removed);
         assertThat(store.find(response.key())).isEmpty();
         assertThat(store.flowsOf("server1")).doesNotContain(response.key());
