@@ -82,16 +82,12 @@ final class RecordUpkeep implements RecordKeeper, AutoCloseable {
 
     @Override
     public void delete(FlowKey key, String server) {
-        remove(Upkeep.remove(key, server, false));
+        delete(key, server, false);
     }
 
     @Override
-    public void deleteAfterReset(FlowKey key, String server) {
-        remove(Upkeep.remove(key, server, true));
-    }
-
-    private void remove(Upkeep removal) {
-        if (!queue.offer(new Entry(removal, null, 0))) {
+    public void delete(FlowKey key, String server, boolean afterReset) {
+        if (!queue.offer(new Entry(Upkeep.remove(key, server, afterReset), null, 0))) {
             dropped.incrementAndGet();
         }
     }

@@ -84,15 +84,12 @@ public final class PacketThreadKeeper implements RecordKeeper {
 
     @Override
     public void delete(FlowKey key, String server) {
-        remove(new Removal(key, server, false));
+        delete(key, server, false);
     }
 
     @Override
-    public void deleteAfterReset(FlowKey key, String server) {
-        remove(new Removal(key, server, true));
-    }
-
-    private void remove(Removal removal) {
+    public void delete(FlowKey key, String server, boolean afterReset) {
+        Removal removal = new Removal(key, server, afterReset);
         if (inBackground.remove(removal.key()) != null) {
             toBackground(removal); // behind its handshake's record, which may still be on its way
         } else if (!deferred.isEmpty() || !tryDirect(removal)) {
@@ -101,11 +98,7 @@ public final class PacketThreadKeeper implements RecordKeeper {
     }
 
     private void toBackground(Removal removal) {
-        if (removal.afterReset()) {
-            background.deleteAfterReset(removal.key(), removal.server());
-        } else {
-            background.delete(removal.key(), removal.server());
-        }
+        background.delete(removal.key(), removal.server(), removal.afterReset());
     }
 
     /** False if the open connection has no room for it now (when it is not open, the background takes it). */

@@ -568,7 +568,7 @@ public final class FlowEngine {
     }
 
     /**
-     * The connection ended. After a reset its record goes a little later ({@link RecordKeeper#deleteAfterReset}):
+     * The connection ended. After a reset its record goes a little later ({@link RecordKeeper#delete(FlowKey, String, boolean)}):
      * at a server wrongly declared failed, the client resets the server's connection while a
      * survivor takes it over, and the survivor may not have made the record its own yet.
      */
@@ -593,11 +593,7 @@ public final class FlowEngine {
         }
         if (flow.saved) {
             try {
-                if (reset) {
-                    keeper.deleteAfterReset(flow.key, serverId);
-                } else {
-                    keeper.delete(flow.key, serverId);
-                }
+                keeper.delete(flow.key, serverId, reset);
             } catch (StoreUnavailableException e) {
                 listener.saveFailed(flow.key, e); // the record's expiry removes it later
             }

@@ -19,8 +19,8 @@ public interface RecordKeeper {
     /** Removes a finished connection's record: see {@link io.trods.agent.flow.FlowStore#delete}. */
     void delete(FlowKey key, String server);
 
-    /** As {@link #delete}, for a connection ended by a reset: see {@link io.trods.agent.flow.FlowStore#deleteAfterReset}. */
-    default void deleteAfterReset(FlowKey key, String server) {
+    /** As {@link #delete}, or for a connection ended by a reset: see {@link io.trods.agent.flow.FlowStore#delete(FlowKey, String, boolean)}. */
+    default void delete(FlowKey key, String server, boolean afterReset) {
         delete(key, server);
     }
 }

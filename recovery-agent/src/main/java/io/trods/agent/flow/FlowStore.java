@@ -83,7 +83,7 @@ public interface FlowStore {
 
     /**
      * Queues the removal of a flow's record and index entry on the connection of {@link #answerFd},
-     * as {@link #delete} or, after a reset, {@link #deleteAfterReset}.
+     * as {@link #delete(FlowKey, String, boolean)}.
      *
      * @return as {@link #queueHandshake}
      */
@@ -134,13 +134,13 @@ public interface FlowStore {
     void delete(FlowKey key, String server);
 
     /**
-     * As {@link #delete}, for a connection ended by a reset: the record, still only if it names
+     * As {@link #delete}; after a reset ({@code afterReset}) the record, still only if it names
      * {@code server}, is kept a short while before it goes. A reset at a server that was wrongly
      * declared failed is the client's answer to that server's stray segments while a survivor
      * takes its connection over; the survivor must still find the record. The default removes it
      * at once.
      */
-    default void deleteAfterReset(FlowKey key, String server) {
+    default void delete(FlowKey key, String server, boolean afterReset) {
         delete(key, server);
     }
 
@@ -153,11 +153,7 @@ public interface FlowStore {
             if (u.handshake() != null) {
                 saveIfAbsent(u.handshake());
             } else {
-                if (u.afterReset()) {
-                    deleteAfterReset(u.removed(), u.server());
-                } else {
-                    delete(u.removed(), u.server());
-                }
+                delete(u.removed(), u.server(), u.afterReset());
             }
         }
     }

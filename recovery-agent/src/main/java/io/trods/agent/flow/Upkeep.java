@@ -11,7 +11,7 @@ public record Upkeep(FlowRecord handshake, FlowKey removed, String server, boole
         return new Upkeep(record, null, record.server(), false);
     }
 
-    /** @param afterReset the connection ended by a reset: see {@link FlowStore#deleteAfterReset} */
+    /** @param afterReset the connection ended by a reset: see {@link FlowStore#delete(FlowKey, String, boolean)} */
     public static Upkeep remove(FlowKey key, String server, boolean afterReset) {
         return new Upkeep(null, key, server, afterReset);
     }

@@ -373,15 +373,11 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
 
     @Override
     public void delete(FlowKey key, String server) {
-        remove(key, server, false);
+        delete(key, server, false);
     }
 
     @Override
-    public void deleteAfterReset(FlowKey key, String server) {
-        remove(key, server, true);
-    }
-
-    private void remove(FlowKey key, String server, boolean afterReset) {
+    public void delete(FlowKey key, String server, boolean afterReset) {
         pipeline("delete " + key, redis -> {
             List<RedisFuture<?>> futures = new ArrayList<>(2);
             removalCommands(redis, key, server, afterReset, futures);

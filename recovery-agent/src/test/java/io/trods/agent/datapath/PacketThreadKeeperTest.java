@@ -102,8 +102,8 @@ class PacketThreadKeeperTest {
         }
 
         @Override
-        public void deleteAfterReset(FlowKey key, String server) {
-            background.add("remove " + key.clientPort() + " after a reset");
+        public void delete(FlowKey key, String server, boolean afterReset) {
+            background.add("remove " + key.clientPort() + (afterReset ? " after a reset" : ""));
         }
     };
 
@@ -145,13 +145,13 @@ class PacketThreadKeeperTest {
     /** A removal after a reset stays one wherever it goes: directly, deferred, or in the background. */
     @Test
     void aRemovalAfterAResetKeepsItsKindOnEveryPath() {
-        keeper.deleteAfterReset(new FlowKey(0xC6120002, 1, 80), "server1");
+        keeper.delete(new FlowKey(0xC6120002, 1, 80), "server1", true);
         full = true;
-        keeper.deleteAfterReset(new FlowKey(0xC6120002, 2, 80), "server1");
+        keeper.delete(new FlowKey(0xC6120002, 2, 80), "server1", true);
         full = false;
         keeper.sendDue();
         open = false;
-        keeper.deleteAfterReset(new FlowKey(0xC6120002, 3, 80), "server1");
+        keeper.delete(new FlowKey(0xC6120002, 3, 80), "server1", true);
         assertThat(sent).containsExactly("remove 1 after a reset", "remove 2 after a reset");
         assertThat(background).containsExactly("remove 3 after a reset");
     }

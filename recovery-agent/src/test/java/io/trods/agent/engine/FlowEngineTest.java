@@ -62,9 +62,13 @@ class FlowEngineTest {
                 }
 
                 @Override
-                public void deleteAfterReset(FlowKey key, String server) {
+                public void delete(FlowKey key, String server, boolean afterReset) {
+                    if (!afterReset) {
+                        delete(key, server);
+                        return;
+                    }
                     removals.add("after a reset " + server);
-                    store.deleteAfterReset(key, server);
+                    store.delete(key, server, true);
                 }
             });
     final TcpSegment seg = new TcpSegment();

@@ -206,11 +206,11 @@ class RedisFlowStoreIT {
             FlowRecord taken = a.carriedBy("server2", 2L);
             longLived.moved(taken, "server1");
             longLived.delete(a.key(), "server1");
-            longLived.deleteAfterReset(a.key(), "server1");
+            longLived.delete(a.key(), "server1", true);
             assertThat(longLived.find(a.key())).as("the survivor's record").contains(taken);
             assertThat(pttl(a.key())).as("its expiry untouched").isGreaterThan(3_000_000);
 
-            longLived.deleteAfterReset(a.key(), "server2");
+            longLived.delete(a.key(), "server2", true);
             assertThat(longLived.find(a.key())).as("kept a while after a reset").contains(taken);
             assertThat(pttl(a.key())).isBetween(1L, RecordRelease.RESET_GRACE_MILLIS);
             assertThat(longLived.flowsOf("server2")).doesNotContain(a.key());
