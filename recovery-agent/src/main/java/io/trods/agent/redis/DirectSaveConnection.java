@@ -80,13 +80,17 @@ final class DirectSaveConnection implements Closeable {
         final CompletableFuture<Void> done;
         /** A lookup's value (null for a null answer); null for other work. */
         final CompletableFuture<byte[]> value;
-        final long startNanos;
+        /**
+         * When its commands were handed to the kernel (0 until then): its timeout runs from there,
+         * so that a packet thread paused between queueing and flushing (a GC, a busy batch, no
+         * CPU) does not blame Redis for its own delay.
+         */
+        long sentNanos;
         int answers;
         String error;
 
-        Waiting(int answers, long startNanos, boolean lookup) {
+        Waiting(int answers, boolean lookup) {
             this.answers = answers;
-            this.startNanos = startNanos;
             this.done = lookup ? null : new CompletableFuture<>();
             this.value = lookup ? new CompletableFuture<>() : null;
         }
@@ -226,7 +230,7 @@ final class DirectSaveConnection implements Closeable {
         }
         outLength = end;
         savesSinceFlush++;
-        Waiting work = new Waiting(answers, System.nanoTime(), lookup);
+        Waiting work = new Waiting(answers, lookup);
         waiting.add(work);
         return work;
     }
@@ -242,6 +246,7 @@ final class DirectSaveConnection implements Closeable {
         if (outLength == 0 || socket == null) {
             return;
         }
+        stampSent(System.nanoTime());
         try {
             int n = socket.sendNow(out, 0, outLength);
             sendBlocked = n == 0;
@@ -251,6 +256,20 @@ final class DirectSaveConnection implements Closeable {
             }
         } catch (KernelCallException e) {
             broken("send failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Starts the clock of the work queued since the last flush. Counted from here even when the
+     * kernel takes none of it now: a send buffer that Redis does not drain is Redis being slow.
+     */
+    private void stampSent(long now) {
+        for (var newest = waiting.descendingIterator(); newest.hasNext(); ) {
+            Waiting work = newest.next();
+            if (work.sentNanos != 0) {
+                break;
+            }
+            work.sentNanos = now;
         }
     }
 
@@ -272,6 +291,9 @@ final class DirectSaveConnection implements Closeable {
         if (socket == null) {
             return;
         }
+        // Taken before reading: whatever had arrived by then is read first, so a save expires
+        // only when Redis had not answered it in time, never because this thread was late to look.
+        long now = System.nanoTime();
         try {
             while (true) {
                 if (inEnd == in.length) {
@@ -297,7 +319,7 @@ final class DirectSaveConnection implements Closeable {
             broken("receive failed: " + e.getMessage());
             return;
         }
-        expire(System.nanoTime());
+        expire(now);
     }
 
     /**
@@ -307,15 +329,15 @@ final class DirectSaveConnection implements Closeable {
      */
     private void expire(long now) {
         Waiting oldest = waiting.peek();
-        if (oldest == null || now - oldest.startNanos <= timeoutNanos) {
+        if (oldest == null || oldest.sentNanos == 0 || now - oldest.sentNanos <= timeoutNanos) {
             return;
         }
-        if (now - oldest.startNanos > stuckNanos) {
-            broken("no answer for " + TimeUnit.NANOSECONDS.toMillis(now - oldest.startNanos) + " ms");
+        if (now - oldest.sentNanos > stuckNanos) {
+            broken("no answer for " + TimeUnit.NANOSECONDS.toMillis(now - oldest.sentNanos) + " ms");
             return;
         }
         for (Waiting save : waiting) {
-            if (now - save.startNanos <= timeoutNanos) {
+            if (save.sentNanos == 0 || now - save.sentNanos <= timeoutNanos) {
                 break;
             }
             if (!save.settled()) {
