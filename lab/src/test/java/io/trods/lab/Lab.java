@@ -246,6 +246,29 @@ final class Lab {
         }
     }
 
+    /**
+     * The agents' warnings and errors (the last 30 lines of each server's log that say WARN or
+     * ERROR, ZooKeeper's retry chatter left out), for the message of a failed download: a save
+     * that failed or a lookup that found no record explains most lost flows.
+     */
+    static String agentWarnings(int servers) {
+        StringBuilder out = new StringBuilder();
+        for (int i = 1; i <= servers; i++) {
+            Path log = STATE.resolve("server" + i).resolve("agent.log");
+            try {
+                List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+                List<String> warnings = lines.stream().filter(l -> l.contains(" WARN ") || l.contains(" ERROR "))
+                        .filter(l -> !l.contains("org.apache.curator") && !l.contains("o.a.c.")).toList();
+                out.append("\nserver").append(i).append(":");
+                warnings.subList(Math.max(0, warnings.size() - 30), warnings.size())
+                        .forEach(l -> out.append("\n  ").append(l, 0, Math.min(l.length(), 300)));
+            } catch (IOException | java.io.UncheckedIOException e) {
+                out.append("\nserver").append(i).append(": log unreadable: ").append(e.getMessage());
+            }
+        }
+        return out.toString();
+    }
+
     static long size(Path file) {
         try {
             return Files.exists(file) ? Files.size(file) : 0;

@@ -386,11 +386,13 @@ class RecoveryIT {
         Lab.waitFor(() -> java.util.stream.IntStream.range(0, n).allMatch(i -> java.nio.file.Files.exists(tmp.resolve("rc" + i))),
                 120_000, () -> "every download to end; still running: " + java.util.stream.IntStream.range(0, n)
                         .filter(i -> !java.nio.file.Files.exists(tmp.resolve("rc" + i)))
-                        .mapToObj(i -> i + " (" + all.get(i).servedBy() + ", " + all.get(i).received() + " B)").toList());
+                        .mapToObj(i -> i + " (" + all.get(i).servedBy() + ", " + all.get(i).received() + " B)").toList()
+                        + "; the agents warned: " + Lab.agentWarnings(3));
         for (int i = 0; i < n; i++) {
+            int at = i;
             assertThat(java.nio.file.Files.readString(tmp.resolve("rc" + i)).strip())
-                    .as("curl %d's exit code (served by %s, %d B); curl said: %s", i, all.get(i).servedBy(), all.get(i).received(),
-                            Lab.tail(tmp.resolve("clients.err")))
+                    .as(() -> String.format("curl %d's exit code (served by %s, %d B); curl said: %s; the agents warned: %s", at,
+                            all.get(at).servedBy(), all.get(at).received(), Lab.tail(tmp.resolve("clients.err")), Lab.agentWarnings(3)))
                     .isEqualTo("0");
             assertThat(Lab.sha256(tmp.resolve("b" + i))).isEqualTo("779f960ad76a1dbf2985160ea48d4e6a208229ae702782ca34049b7c1e3f66fb");
         }
