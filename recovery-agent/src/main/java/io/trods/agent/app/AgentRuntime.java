@@ -136,6 +136,7 @@ public final class AgentRuntime implements SmartLifecycle {
                     properties.idleFlow().toSeconds(), dump);
             thread = new Thread(loop, "trods-packets");
             thread.setDaemon(true);
+            store.connectAhead(); // the packet thread's own Redis connection, open before the first save
             thread.start();
             warmUpStore();
             rules.apply(); // last: packets are queued only once someone listens

@@ -38,6 +38,14 @@ public interface FlowStore {
     }
 
     /**
+     * Starts opening, in the background, the connection that {@link #flush} sends on, so that the
+     * first saves after a start find it open. Call before the packet thread starts: after that,
+     * only the packet thread drives that connection. The default has nothing to open.
+     */
+    default void connectAhead() {
+    }
+
+    /**
      * Asynchronous saves started since the last {@link #flush} that may still wait in a buffer of
      * this store; 0 for a store that sends each at once (the default).
      */

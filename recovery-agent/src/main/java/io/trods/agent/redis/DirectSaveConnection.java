@@ -151,6 +151,14 @@ final class DirectSaveConnection implements Closeable {
         return ttlDigits;
     }
 
+    /**
+     * Starts the opening now rather than at the first save: until the socket is open, saves take
+     * the slower shared connection. Before the packet thread starts ({@link BackgroundOpener} has one caller).
+     */
+    void connectAhead() {
+        openInBackground();
+    }
+
     /** Whether saves can be queued here now; if not, an opening is under way or due. */
     boolean ready() {
         if (socket == null) {

@@ -126,6 +126,13 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
     }
 
     @Override
+    public void connectAhead() {
+        if (direct != null) {
+            direct.connectAhead();
+        }
+    }
+
+    @Override
     public int unflushed() {
         return (packetThread == null ? 0 : packetThread.unflushed()) + (direct == null ? 0 : direct.unflushed());
     }

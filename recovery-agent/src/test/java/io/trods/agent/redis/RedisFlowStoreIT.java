@@ -458,6 +458,17 @@ class RedisFlowStoreIT {
         assertThat(store.find(new FlowKey(0xC6120002, 46101, 80))).isPresent();
     }
 
+    /** Opened ahead (at the agent's start), the packet thread's own connection takes the very first save. */
+    @Test
+    void theFirstSaveGoesOnTheOwnConnectionWhenItWasOpenedAhead() throws Exception {
+        store.connectAhead();
+        Thread.sleep(1_500); // a connection to loopback opens in milliseconds
+
+        var first = store.saveAsync(record(46201, "server1"));
+        assertThat(store.answerFd()).as("the packet thread's own socket").isNotNegative();
+        answered(store, first);
+    }
+
     /** Redis gone: the waiting saves fail, and once it is back the connection opens again by itself. */
     @Test
     void aLostDirectConnectionFailsItsSavesAndOpensAgain() throws Exception {
