@@ -17,6 +17,11 @@ source "$TRODS_HOME/lab/lib/director.sh"
 # shellcheck source=lib/docroot.sh
 source "$TRODS_HOME/lab/lib/docroot.sh"
 
+# How long lab up waits for the JVMs it started (agents, monitors, lb-plugin) to be ready. They all
+# start at once: 4 agents, 2 monitors, the lb-plugin and ZooKeeper on 2 slow cores took over 60 s
+# in CI (an agent alone starts in 10-15 s). Waits end as soon as they are ready.
+JVM_START_SECONDS=${TRODS_LAB_START_SECONDS:-180}
+
 usage() {
   cat <<'USAGE'
 usage: ./trods lab COMMAND
@@ -167,11 +172,11 @@ cmd_up() {
     start_services balancer ""
   fi
   if [ "$agents" = on ]; then
-    for ((i = 1; i <= servers; i++)); do wait_until 60 "the recovery agent on server$i" agent_healthy "server$i"; done
+    for ((i = 1; i <= servers; i++)); do wait_until "$JVM_START_SECONDS" "the recovery agent on server$i" agent_healthy "server$i"; done
   fi
   if [ "$control" = trods ]; then
-    for ((i = 1; i <= LAB_MONITORS; i++)); do wait_until 60 "the liveness monitor on monitor$i" monitor_healthy "monitor$i"; done
-    wait_until 60 "the lb-plugin on the balancer" plugin_healthy
+    for ((i = 1; i <= LAB_MONITORS; i++)); do wait_until "$JVM_START_SECONDS" "the liveness monitor on monitor$i" monitor_healthy "monitor$i"; done
+    wait_until "$JVM_START_SECONDS" "the lb-plugin on the balancer" plugin_healthy
     wait_until 60 "every server in the balancer's table (published by the monitor, applied by the lb-plugin)" all_servers_balanced
   fi
   list_objects "$docroot" >"$LAB_STATE/objects.txt"
@@ -256,9 +261,9 @@ cmd_revive() {
   create_host "$host"
   [ "$host" != balancer ] || configure_balancer
   start_services "$host" "$LAB_DOCROOT"
-  [ "$(lab_role "$host")" != server ] || [ "$LAB_AGENTS" = off ] || wait_until 60 "the agent on $host" agent_healthy "$host"
-  [ "$(lab_role "$host")" != monitor ] || wait_until 60 "the monitor on $host" monitor_healthy "$host"
-  [ "$host" != balancer ] || [ "$LAB_CONTROL" = static ] || wait_until 60 "the lb-plugin" plugin_healthy
+  [ "$(lab_role "$host")" != server ] || [ "$LAB_AGENTS" = off ] || wait_until "$JVM_START_SECONDS" "the agent on $host" agent_healthy "$host"
+  [ "$(lab_role "$host")" != monitor ] || wait_until "$JVM_START_SECONDS" "the monitor on $host" monitor_healthy "$host"
+  [ "$host" != balancer ] || [ "$LAB_CONTROL" = static ] || wait_until "$JVM_START_SECONDS" "the lb-plugin" plugin_healthy
   say "Revived $host (empty: new namespace, new processes)"
 }
 

@@ -46,7 +46,7 @@ final class Lab {
         List<String> command = new ArrayList<>();
         command.add(HOME.resolve("trods").toString());
         command.addAll(List.of(args));
-        return run(command, 120, env);
+        return run(command, 300, env); // lab up waits up to 180 s for its JVMs (lab.sh JVM_START_SECONDS)
     }
 
     static Result run(List<String> command, int timeoutSeconds) {

@@ -44,7 +44,7 @@ class ProtectionIT {
     @Test
     void withoutTheZeroWindowTheSameClientAborts() {
         Lab.run(List.of("env", "TRODS_LAB_AGENT_ARGS=--trods.agent.zero-window=false",
-                Lab.HOME.resolve("trods").toString(), "lab", "up", "--rate", "20mbit"), 120).orFail();
+                Lab.HOME.resolve("trods").toString(), "lab", "up", "--rate", "20mbit"), 300).orFail();
         Lab.exec("client", "sysctl", "-qw", "net.ipv4.tcp_retries2=5").orFail();
 
         Lab.Result curl = Lab.exec("client", "curl", "-sS", "-o", tmp.resolve("body").toString(),
