@@ -28,7 +28,7 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
         check(id.matches("[A-Za-z0-9_.-]{1,64}"), "trods.monitor.id", "must be 1-64 of [A-Za-z0-9_.-], got '" + id + "'");
         zookeeper = zookeeper == null ? new Zookeeper(null, null, null, null, null) : zookeeper;
         services = List.copyOf(services == null ? List.of() : services);
-        probe = probe == null ? new Probe(null, null, null, null, null, null, null, null) : probe;
+        probe = probe == null ? new Probe(null, null, null, null, null, null, null, null, null) : probe;
         panicThreshold = panicThreshold == null ? 0.5 : panicThreshold;
         check(panicThreshold >= 0 && panicThreshold <= 1, "trods.monitor.panic-threshold", "must be 0..1, got " + panicThreshold);
         flap = flap == null ? new Flap(null, null, null) : flap;
@@ -112,11 +112,14 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
      * {@code /actuator/health} on port 9101: the agent's actuator must then listen beyond localhost).
      *
      * @param port where to probe (default: the server's own port; for {@code agent}: 9101)
+     * @param timeout the bound on the TCP handshake: a crash-stopped server fails it (default 150 ms)
+     * @param answerTimeout the bound on an HTTP answer once the request is out (default 500 ms): a
+     *     server whose kernel completed the handshake is alive, a slow answer is load
      * @param fall consecutive failures that take an UP server DOWN
      * @param rise consecutive successes that bring a server UP
      */
     public record Probe(String type, String path, Integer expectStatus, Duration interval, Duration timeout,
-            Integer fall, Integer rise, Integer port) {
+            Duration answerTimeout, Integer fall, Integer rise, Integer port) {
 
         public static final int AGENT_PORT = 9101;
 
@@ -131,6 +134,7 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
             check(expectStatus >= 100 && expectStatus <= 599, "trods.monitor.probe.expect-status", "must be 100..599");
             interval = positive(interval, Duration.ofMillis(50), "trods.monitor.probe.interval");
             timeout = positive(timeout, Duration.ofMillis(150), "trods.monitor.probe.timeout");
+            answerTimeout = positive(answerTimeout, Duration.ofMillis(500), "trods.monitor.probe.answer-timeout");
             fall = fall == null ? 2 : fall;
             rise = rise == null ? 3 : rise;
             check(fall >= 1, "trods.monitor.probe.fall", "must be >= 1");
@@ -152,20 +156,20 @@ public record MonitorProperties(String id, Zookeeper zookeeper, List<Service> se
                     o.path() != null ? o.path() : sameType ? path : null,
                     o.expectStatus() != null ? o.expectStatus() : sameType ? expectStatus : null,
                     o.interval() != null ? o.interval() : interval, o.timeout() != null ? o.timeout() : timeout,
-                    o.fall() != null ? o.fall() : fall, o.rise() != null ? o.rise() : rise,
+                    o.answerTimeout() != null ? o.answerTimeout() : answerTimeout, o.fall() != null ? o.fall() : fall, o.rise() != null ? o.rise() : rise,
                     o.port() != null ? o.port() : sameType ? port : null);
         }
 
         /** The probe as the probe loops and the dampener use it. */
         public ProbeSpec spec() {
             return new ProbeSpec(type, path, expectStatus, port == null ? 0 : port, interval.toMillis(),
-                    (int) timeout.toMillis(), fall, rise);
+                    (int) timeout.toMillis(), (int) answerTimeout.toMillis(), fall, rise);
         }
     }
 
     /** A service's own probe settings; what is not set comes from {@code trods.monitor.probe}. */
     public record ProbeOverride(String type, String path, Integer expectStatus, Duration interval, Duration timeout,
-            Integer fall, Integer rise, Integer port) {}
+            Duration answerTimeout, Integer fall, Integer rise, Integer port) {}
 
     /** A server changing state more than {@code maxTransitions} times in {@code window} is held down. */
     public record Flap(Duration window, Integer maxTransitions, Duration holdDown) {

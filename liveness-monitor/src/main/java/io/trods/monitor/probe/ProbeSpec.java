@@ -6,12 +6,15 @@ package io.trods.monitor.probe;
  *
  * @param type {@code http}, {@code tcp} or {@code agent} (an HTTP GET of the agent's health)
  * @param port where to probe; 0: the server's own port
+ * @param timeoutMillis the bound on the TCP handshake (a crash-stopped server fails here)
+ * @param answerTimeoutMillis the bound on an HTTP answer once the request is out
  */
 public record ProbeSpec(String type, String path, int expectStatus, int port, long intervalMillis, int timeoutMillis,
-        int fall, int rise) {
+        int answerTimeoutMillis, int fall, int rise) {
 
     public Probe newProbe() {
-        return "tcp".equals(type) ? new TcpProbe(timeoutMillis) : new HttpProbe(path, expectStatus, timeoutMillis);
+        return "tcp".equals(type) ? new TcpProbe(timeoutMillis)
+                : new HttpProbe(path, expectStatus, timeoutMillis, answerTimeoutMillis);
     }
 
     /** The address and port a server is probed at under this spec. */

@@ -22,16 +22,16 @@ public final class TcpProbe implements Probe {
             socket.connect(new InetSocketAddress(endpoint.address(), endpoint.port()), timeoutMillis);
             return result(ProbeOutcome.SUCCESS, start, "");
         } catch (IOException e) {
-            return failure(e, start, timeoutMillis);
+            return failure(e, start, timeoutMillis, timeoutMillis);
         }
     }
 
-    static ProbeResult failure(IOException e, long startNanos, int timeoutMillis) {
+    static ProbeResult failure(IOException e, long startNanos, int connectTimeoutMillis, int answerTimeoutMillis) {
         if (e instanceof SocketTimeoutException) {
             // Socket.connect says "Connect timed out"; a read that times out says "Read timed out" or ours.
-            String phase = String.valueOf(e.getMessage()).toLowerCase().contains("connect") ? "connect timed out"
-                    : "no answer";
-            return result(ProbeOutcome.TIMEOUT, startNanos, phase + " after " + timeoutMillis + " ms");
+            boolean connecting = String.valueOf(e.getMessage()).toLowerCase().contains("connect");
+            return result(ProbeOutcome.TIMEOUT, startNanos, connecting ? "connect timed out after " + connectTimeoutMillis
+                    + " ms" : "no answer after " + answerTimeoutMillis + " ms");
         }
         if (e instanceof ConnectException) {
             return result(ProbeOutcome.REFUSED, startNanos, "connection refused");

@@ -45,10 +45,10 @@ class ExampleConfigTest {
         assertThat(web.forwarding()).isEqualTo("nat");
         assertThat(web.servers()).containsExactly(new MonitorProperties.StaticServer("legacy1", "10.0.1.21", 80, 1));
         assertThat(p.probe()).isEqualTo(new MonitorProperties.Probe("http", "/healthz", 200, Duration.ofMillis(50),
-                Duration.ofMillis(150), 2, 3, null));
+                Duration.ofMillis(150), Duration.ofMillis(500), 2, 3, null));
         assertThat(p.probe().with(web.probe())).as("the service's own probe: a longer timeout, the rest inherited")
                 .isEqualTo(new MonitorProperties.Probe("http", "/healthz", 200, Duration.ofMillis(50),
-                        Duration.ofMillis(250), 2, 3, null));
+                        Duration.ofMillis(250), Duration.ofMillis(500), 2, 3, null));
         assertThat(p.panicThreshold()).isEqualTo(0.5);
         assertThat(p.flap()).isEqualTo(new MonitorProperties.Flap(Duration.ofSeconds(10), 4, Duration.ofSeconds(30)));
         assertThat(p.failedRetention()).isEqualTo(Duration.ofSeconds(60));

@@ -56,7 +56,7 @@ final class Fixture {
         return new MonitorProperties(id,
                 new MonitorProperties.Zookeeper("unused", Duration.ofSeconds(2), null, null, null),
                 List.of(new MonitorProperties.Service("web", "198.18.0.10", 80, "rr", null, statics, null)),
-                new MonitorProperties.Probe("http", "/healthz", 200, Duration.ofMillis(20), Duration.ofMillis(150), 2, 2, null),
+                new MonitorProperties.Probe("http", "/healthz", 200, Duration.ofMillis(20), Duration.ofMillis(150), null, 2, 2, null),
                 0.5, null, Duration.ofMillis(200), null);
     }
 

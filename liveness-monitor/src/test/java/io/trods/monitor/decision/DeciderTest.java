@@ -28,7 +28,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 class DeciderTest {
 
     private static final long NOW = 1_000_000;
-    private static final ProbeSpec PROBE = new ProbeSpec("http", "/healthz", 200, 0, 50, 150, 2, 3);
+    private static final ProbeSpec PROBE = new ProbeSpec("http", "/healthz", 200, 0, 50, 150, 500, 2, 3);
     private static final ServiceSpec WEB = new ServiceSpec("web", "198.18.0.10", 80, "mh", "nat", List.of(), PROBE);
 
     /**

@@ -16,8 +16,8 @@ class HealthBookTest {
 
     @Test
     void eachSpecDampensItsOwnRecordOfTheSameServer() {
-        ProbeSpec quick = new ProbeSpec("http", "/healthz", 200, 0, 50, 150, 1, 1);
-        ProbeSpec patient = new ProbeSpec("http", "/healthz", 200, 0, 50, 150, 3, 1);
+        ProbeSpec quick = new ProbeSpec("http", "/healthz", 200, 0, 50, 150, 500, 1, 1);
+        ProbeSpec patient = new ProbeSpec("http", "/healthz", 200, 0, 50, 150, 500, 3, 1);
         HealthBook book = new HealthBook(s -> new DampenerSettings(s.fall(), s.rise(), 10_000, 4, 30_000), () -> 0L);
         ProbeTarget a = new ProbeTarget(SERVER, quick);
         ProbeTarget b = new ProbeTarget(SERVER, patient);
