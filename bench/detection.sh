@@ -50,7 +50,7 @@ crash_and_time() {
 
 {
   echo "# bench/detection.sh $SERVER_TRIALS $LEADER_TRIALS on $(uname -r), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
-  echo "# monitor defaults: probe interval 50 ms, timeout 150 ms, fall 2; lab: 3 servers, 2 monitors"
+  echo "# monitor defaults: probe interval 50 ms, handshake timeout 150 ms, answer timeout 500 ms, fall 2; lab: 3 servers, 2 monitors"
   "$LAB" lab down >/dev/null
   "$LAB" lab up --servers 3 --rate none >/dev/null
   for ((i = 0; i < SERVER_TRIALS; i++)); do
