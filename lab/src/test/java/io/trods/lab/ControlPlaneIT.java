@@ -207,9 +207,10 @@ class ControlPlaneIT {
     @Test
     void withTheAgentProbeAServerWhoseAgentDiedIsTakenOut() throws Exception {
         Lab.upWith(Map.of("TRODS_LAB_AGENT_ARGS", "--server.address=0.0.0.0",
-                // The agent's health is a Spring endpoint, slower than nginx's /healthz: at the
-                // default 150 ms a slow machine's agent answered late and its server was taken out.
-                "TRODS_LAB_MONITOR_ARGS", "--trods.monitor.probe.type=agent --trods.monitor.probe.timeout=1s"), 2, "none");
+                // The agent's health is a Spring endpoint, slower than nginx's /healthz: at 150 ms a
+                // slow machine's agent answered late and its server was taken out.
+                "TRODS_LAB_MONITOR_ARGS", "--trods.monitor.probe.type=agent --trods.monitor.probe.timeout=1s "
+                        + "--trods.monitor.probe.answer-timeout=1s"), 2, "none");
         assertThat(Lab.pool()).containsExactly("server1", "server2");
         assertThat(Lab.actuator("monitor1", MONITOR, "pool").toString())
                 .contains("agent://198.19.0.11:9101/actuator/health");

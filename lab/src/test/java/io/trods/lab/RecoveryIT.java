@@ -331,13 +331,17 @@ class RecoveryIT {
         String victim = servedBy(all.get(0));
         List<Download> onVictim = all.stream().filter(d -> victim.equals(d.servedBy())).toList();
 
+        // Counted before the crash, and only those with 4 MiB or more to go (a second or more, even at
+        // the 4 MB/s that curl's rate limit lets through). A count taken after `lab crash` returned
+        // (it also kills the victim's processes, while the survivors resume its downloads) found
+        // only 8 of 16 unfinished, and all 50 downloads ended whole.
+        long cutShort = onVictim.stream().filter(d -> d.received() < 12 * MIB).count();
         Lab.crash(victim);
-        long unfinished = onVictim.stream().filter(d -> d.received() < 16 * MIB).count();
 
         assertAllEndWhole(all, victim);
-        assertThat(unfinished).as("downloads cut short on the crashed server (of %d on it)", onVictim.size())
-                .isGreaterThanOrEqualTo(10);
-        assertThat(recoveriesOnSurvivors(3, victim)).isGreaterThanOrEqualTo(unfinished);
+        assertThat(cutShort).as("downloads on the crashed server with 4 MiB or more to go (of %d on it)",
+                onVictim.size()).isGreaterThanOrEqualTo(10);
+        assertThat(recoveriesOnSurvivors(3, victim)).isGreaterThanOrEqualTo(cutShort);
     }
 
     /**
@@ -364,9 +368,10 @@ class RecoveryIT {
 
     /** n curls of the 16 MiB object started by one client process, each under way (or ended) on return. */
     private List<Download> startTogether(int n) {
-        // One client process starts all curls at once, and each reads at most 1 MiB/s (16 s or more
-        // per download), so that none finishes before the last starts: CI once counted only 5
-        // unfinished downloads on the victim when the curls' start spread over a slow machine.
+        // One client process starts all curls at once, and each is rate-limited by curl to 1 MiB/s on
+        // average, so that none finishes before the last starts: CI once counted only 5 unfinished
+        // downloads on the victim when the curls' start spread over a slow machine. The limit is
+        // loose (measured: 50 such downloads took 4-16 s, all started within 0.41 s).
         Process clients = Lab.start(tmp.resolve("clients.out"), tmp.resolve("clients.err"), "client", "bash", "-c",
                 "for i in $(seq 0 " + (n - 1) + "); do (curl -sS --limit-rate 1M -w '%{local_port}' -D " + tmp + "/h$i -o " + tmp
                         + "/b$i " + Lab.vipUrl("/obj/16M.bin") + " > " + tmp + "/p$i; echo $? > " + tmp + "/rc$i) & done; wait");
