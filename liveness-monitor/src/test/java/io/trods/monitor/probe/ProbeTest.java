@@ -107,7 +107,7 @@ class ProbeTest {
     @Test
     void aSlowAnswerAfterACompletedHandshakeIsLoadNotFailure() throws Exception {
         // Measured in the lab: with 50 downloads starting on 2 cores, nginx answered /healthz in up
-        // to 130 ms while handshakes took at most 4 ms; one 150 ms bound on both took live servers out.
+        // to 130 ms (handshakes: up to 80 ms); one 150 ms bound on both took live servers out.
         try (ServerSocket slow = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
             Thread answer = new Thread(() -> {
                 try (Socket s = slow.accept(); OutputStream out = s.getOutputStream()) {
