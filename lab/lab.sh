@@ -16,6 +16,8 @@ source "$TRODS_HOME/lab/lib/control.sh"
 source "$TRODS_HOME/lab/lib/director.sh"
 # shellcheck source=lib/docroot.sh
 source "$TRODS_HOME/lab/lib/docroot.sh"
+# shellcheck source=lib/cds.sh
+source "$TRODS_HOME/lab/lib/cds.sh"
 
 # How long lab up waits for the JVMs it started (agents, monitors, lb-plugin) to be ready. They all
 # start at once: 4 agents, 2 monitors, the lb-plugin and ZooKeeper on 2 slow cores took over 60 s
@@ -40,6 +42,8 @@ usage: ./trods lab COMMAND
                          under qemu, lab/ipvs/; built and cached at the first use), programmed
                          by the lb-plugin through the guest's serial port; default nftables
   down                   remove everything the lab created (idempotent)
+  prepare                train the JVMs' class-data-sharing archives now (lab up does it for
+                         jars that have none; lab/lib/cds.sh, TRODS_LAB_CDS=off to not use them)
   status [--json]        hosts, addresses, processes and health; objects with their SHA-256
   exec HOST -- CMD...    run CMD inside HOST (client, balancer, serverN, monitorN, store)
   crash HOST...          crash-stop HOSTs: their links go dark (all at once), their processes are killed
@@ -150,6 +154,7 @@ cmd_up() {
   trap 'exit 130' INT TERM
   say "Creating the lab: $servers servers, client link ${rate}, docroot $docroot, balancer $balancer"
   mkdir -p "$LAB_STATE"
+  prepare_class_sharing "$agents" "$control"
   create_switch
   LAB_SERVERS=$servers
   LAB_AGENTS=$agents
@@ -210,6 +215,26 @@ teardown() {
     ip netns del "$ns" 2>/dev/null || true
   done
   rm -rf "$LAB_STATE"
+}
+
+# Trains the class-data-sharing archives of the jars this lab will start (see lib/cds.sh), in
+# parallel, with settings that name nothing reachable.
+prepare_class_sharing() {
+  local agents=$1 control=$2 none=127.0.0.1:1
+  if [ "$agents" = on ]; then
+    cds_train agent "$TRODS_HOME/recovery-agent/target/recovery-agent.jar" --trods.agent.server-id=cds \
+      --spring.data.redis.host=127.0.0.1 --spring.data.redis.port=1 --trods.agent.virtual-address="$LAB_VIP" \
+      --trods.agent.control.zookeeper-connect="$none" --trods.agent.control.advertised-address=127.0.0.2 \
+      --trods.agent.health-check-sources=127.0.0.2 &
+  fi
+  if [ "$control" = trods ]; then
+    cds_train monitor "$TRODS_HOME/liveness-monitor/target/liveness-monitor.jar" --trods.monitor.id=cds \
+      --trods.monitor.zookeeper.connect="$none" --trods.monitor.services[0].name=web \
+      --trods.monitor.services[0].address="$LAB_VIP" --trods.monitor.services[0].port="$LAB_PORT" &
+    cds_train plugin "$TRODS_HOME/lb-plugin/target/lb-plugin.jar" --trods.balancer.zookeeper.connect="$none" \
+      --trods.balancer.director-id=cds --trods.balancer.driver=nftables --trods.balancer.nftables.backend-interface=lo &
+  fi
+  wait
 }
 
 cmd_down() {
@@ -391,6 +416,7 @@ main() {
   case "$cmd" in
     up) cmd_up "$@" ;;
     down) cmd_down ;;
+    prepare) require_root; take_lock; prepare_class_sharing on trods ;;
     status) cmd_status "$@" ;;
     exec) cmd_exec "$@" ;;
     crash) cmd_crash "$@" ;;

@@ -22,9 +22,10 @@ start_jar() {
   shift 3
   dir=$(host_dir "$host")
   [ -f "$jar" ] || die "$jar is not built: run ./trods setup"
+  cds_jar_args "$jar"
   TRODS_ADMIN_USER=$LAB_ADMIN_USER TRODS_ADMIN_PASSWORD=$(admin_password) \
     ip netns exec "$(lab_ns "$host")" setsid java -Xms32m -Xmx192m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-    -jar "$jar" "$@" --logging.file.name="$dir/$name.log" </dev/null >"$dir/$name.out" 2>&1 9>&- &
+    "${JAR_ARGS[@]}" "$@" --logging.file.name="$dir/$name.log" </dev/null >"$dir/$name.out" 2>&1 9>&- &
   echo $! >"$dir/$name.pid"
 }
 

@@ -146,9 +146,10 @@ start_agent() {
     control=(--trods.agent.control.zookeeper-connect="$LAB_STORE_ADDR:$LAB_ZK_PORT"
       --trods.agent.health-check-sources="$checkers")
   fi
+  cds_jar_args "$jar"
   TRODS_ADMIN_USER=$LAB_ADMIN_USER TRODS_ADMIN_PASSWORD=$(admin_password) \
     ip netns exec "$(lab_ns "$host")" setsid java -Xms64m -Xmx256m -XX:+UseSerialGC -XX:MetaspaceSize=96m -Xlog:gc:file="$dir/gc.log" \
-    -jar "$jar" --trods.agent.server-id="$host" --spring.data.redis.host="$LAB_STORE_ADDR" \
+    "${JAR_ARGS[@]}" --trods.agent.server-id="$host" --spring.data.redis.host="$LAB_STORE_ADDR" \
     --trods.agent.virtual-address="$LAB_VIP" "${control[@]}" ${LAB_AGENT_ARGS:-} \
     --logging.file.name="$dir/agent.log" </dev/null >"$dir/agent.out" 2>&1 9>&- &
   echo $! >"$dir/agent.pid"
