@@ -7,8 +7,8 @@
 # builds the application context and exits before anything starts. The training runs in a
 # throwaway namespace, so that no bean's check touches the host's network. Archives are keyed by
 # the jar's size and time, so a rebuilt jar gets a new one. Without an archive (training failed or
-# TRODS_LAB_CDS=off) a JVM starts from its jar as before; a JVM that cannot use its archive says so
-# in its .out file and starts without it.
+# TRODS_LAB_CDS=off) a JVM starts from its jar as before; one whose archive does not match its
+# class path starts without it (-Xshare:auto, the JVM's default).
 
 LAB_CDS_DIR=${TRODS_LAB_CDS_DIR:-/var/cache/trods-lab/cds}
 LAB_CDS_TRAINING_SECONDS=120
