@@ -118,21 +118,14 @@ class ProbeTest {
                 }
             });
             answer.start();
-            MonitorProbeDefaults defaults = MonitorProbeDefaults.of();
-            ProbeResult result = new HttpProbe("/healthz", 200, defaults.connect(), defaults.answer())
+            // The bounds a monitor gets without configuration.
+            ProbeSpec defaults = new io.trods.monitor.config.MonitorProperties.Probe(null, null, null, null, null, null,
+                    null, null, null).spec();
+            ProbeResult result = new HttpProbe("/healthz", 200, defaults.timeoutMillis(), defaults.answerTimeoutMillis())
                     .check(new ServerEndpoint("127.0.0.1", slow.getLocalPort()));
             answer.join(2000);
 
             assertThat(result.outcome()).as(result.detail()).isEqualTo(ProbeOutcome.SUCCESS);
-        }
-    }
-
-    /** The probe bounds a monitor gets without configuration. */
-    private record MonitorProbeDefaults(int connect, int answer) {
-        static MonitorProbeDefaults of() {
-            ProbeSpec spec = new io.trods.monitor.config.MonitorProperties.Probe(null, null, null, null, null, null, null,
-                    null, null).spec();
-            return new MonitorProbeDefaults(spec.timeoutMillis(), spec.answerTimeoutMillis());
         }
     }
 
