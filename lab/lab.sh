@@ -29,7 +29,7 @@ usage() {
 usage: ./trods lab COMMAND
 
   up [--servers N] [--rate RATE] [--docroot DIR] [--baseline] [--control trods|static]
-     [--balancer nftables|ipvs]
+     [--balancer nftables|ipvs] [--forwarding nat|dr]
                          create the cluster: client, balancer (VIP) with the lb-plugin, N web
                          servers (default 2) each with nginx and a recovery agent, two liveness
                          monitors, store (Redis, ZooKeeper); the client's link is limited to RATE
@@ -41,6 +41,9 @@ usage: ./trods lab COMMAND
                          --balancer ipvs: the balancer is a real IPVS director (Debian's kernel
                          under qemu, lab/ipvs/; built and cached at the first use), programmed
                          by the lb-plugin through the guest's serial port; default nftables
+                         --forwarding dr (with --balancer ipvs): direct routing, LVS's usual mode
+                         for object delivery: the servers hold the VIP on lo and see the client's
+                         packets unchanged; default nat
   down                   remove everything the lab created (idempotent)
   prepare                train the JVMs' class-data-sharing archives now (lab up does it for
                          jars that have none; lab/lib/cds.sh, TRODS_LAB_CDS=off to not use them)
@@ -88,7 +91,7 @@ check_host() {
 }
 
 cmd_up() {
-  local servers=2 rate=40mbit docroot="" agents=on control="" balancer=nftables
+  local servers=2 rate=40mbit docroot="" agents=on control="" balancer=nftables forwarding=nat
   while [ $# -gt 0 ]; do
     case "$1" in
       --servers) servers=${2:?--servers needs a number}; shift 2 ;;
@@ -97,6 +100,7 @@ cmd_up() {
       --baseline) agents=off; shift ;;
       --control) control=${2:?--control needs trods or static}; shift 2 ;;
       --balancer) balancer=${2:?--balancer needs nftables or ipvs}; shift 2 ;;
+      --forwarding) forwarding=${2:?--forwarding needs nat or dr}; shift 2 ;;
       -h | --help) usage; exit 0 ;;
       *) die "lab up: unknown argument '$1' (see ./trods lab --help)" ;;
     esac
@@ -108,6 +112,9 @@ cmd_up() {
   [ -n "$control" ] || { if [ "$agents" = on ]; then control=trods; else control=static; fi; }
   [ "$control" = trods ] || [ "$control" = static ] || die "--control must be trods or static (got '$control')"
   [ "$balancer" = nftables ] || [ "$balancer" = ipvs ] || die "--balancer must be nftables or ipvs (got '$balancer')"
+  [ "$forwarding" = nat ] || [ "$forwarding" = dr ] || die "--forwarding must be nat or dr (got '$forwarding')"
+  [ "$forwarding" = nat ] || [ "$balancer" = ipvs ] ||
+    die "--forwarding dr needs --balancer ipvs (nftables balances by NAT only)"
   require_root
   take_lock
 
@@ -152,7 +159,7 @@ cmd_up() {
   UP_DONE=0
   trap '[ "$UP_DONE" = 1 ] || { echo "lab up failed or was interrupted: removing what it created" >&2; teardown; }' EXIT
   trap 'exit 130' INT TERM
-  say "Creating the lab: $servers servers, client link ${rate}, docroot $docroot, balancer $balancer"
+  say "Creating the lab: $servers servers, client link ${rate}, docroot $docroot, balancer $balancer ($forwarding)"
   mkdir -p "$LAB_STATE"
   prepare_class_sharing "$agents" "$control"
   create_switch
@@ -160,6 +167,7 @@ cmd_up() {
   LAB_AGENTS=$agents
   LAB_CONTROL=$control
   LAB_BALANCER=$balancer
+  LAB_FORWARDING=$forwarding
   LAB_AGENT_ARGS=${TRODS_LAB_AGENT_ARGS:-}
   LAB_MONITOR_ARGS=${TRODS_LAB_MONITOR_ARGS:-}
   LAB_PLUGIN_ARGS=${TRODS_LAB_PLUGIN_ARGS:-}
@@ -193,6 +201,7 @@ LAB_RATE=$rate
 LAB_AGENTS=$agents
 LAB_CONTROL=$control
 LAB_BALANCER=$balancer
+LAB_FORWARDING=$forwarding
 LAB_AGENT_ARGS="${LAB_AGENT_ARGS:-}"
 LAB_MONITOR_ARGS="${LAB_MONITOR_ARGS:-}"
 LAB_PLUGIN_ARGS="${LAB_PLUGIN_ARGS:-}"
@@ -376,13 +385,13 @@ cmd_status() {
 
 status_text() {
   local host procs
-  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE, agents $LAB_AGENTS, control $LAB_CONTROL, balancer ${LAB_BALANCER:-nftables}"
+  say "TRODS lab: up since $LAB_SINCE, $LAB_SERVERS servers, client link $LAB_RATE, agents $LAB_AGENTS, control $LAB_CONTROL, balancer ${LAB_BALANCER:-nftables} (${LAB_FORWARDING:-nat})"
   info "VIP $LAB_VIP port $LAB_PORT: http://$LAB_VIP/   docroot $LAB_DOCROOT"
   printf '    %-10s %-9s %-16s %-13s %-8s %s\n' HOST ROLE NAMESPACE ADDRESS STATE PROCESSES
   while read -r host; do
     procs=$(host_processes "$host" | awk '{printf "%s%s[%s] %s", (NR>1?", ":""), $1, $2, ($3=="true"?"healthy":"NOT HEALTHY")}')
     if [ "$host" = balancer ]; then
-      if [ "$LAB_CONTROL" = static ]; then procs="${procs:+$procs; }${LAB_BALANCER:-nftables} NAT of the VIP to: $(pool_members | tr '\n' ' ')"
+      if [ "$LAB_CONTROL" = static ]; then procs="${procs:+$procs; }${LAB_BALANCER:-nftables} ${LAB_FORWARDING:-nat} of the VIP to: $(pool_members | tr '\n' ' ')"
       else procs+="; the VIP goes to: $(balancer_backends | tr '\n' ' ')"; fi
     fi
     printf '    %-10s %-9s %-16s %-13s %-8s %s\n' "$host" "$(lab_role "$host")" "$(lab_ns "$host")" \
@@ -405,8 +414,8 @@ status_json() {
     --arg docroot "$LAB_DOCROOT" --argjson hosts "$(jq -s . <<<"$hosts")" \
     --argjson objects "$(jq -Rn '[inputs | split(" ") | {path: .[0], size: (.[1] | tonumber), sha256: .[2]}]' <"$LAB_STATE/objects.txt")" \
     --arg redis "$LAB_STORE_ADDR:$LAB_REDIS_PORT" --arg zk "$LAB_STORE_ADDR:$LAB_ZK_PORT" \
-    --arg agents "$LAB_AGENTS" --arg balancer "${LAB_BALANCER:-nftables}" --argjson pool "$(cmd_pool_list | jq -Rn '[inputs]')" --arg control "$LAB_CONTROL" \
-    '{up: true, since: $since, agents: ($agents == "on"), control: $control, balancer: $balancer, pool: $pool, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
+    --arg agents "$LAB_AGENTS" --arg balancer "${LAB_BALANCER:-nftables}" --arg forwarding "${LAB_FORWARDING:-nat}" --argjson pool "$(cmd_pool_list | jq -Rn '[inputs]')" --arg control "$LAB_CONTROL" \
+    '{up: true, since: $since, agents: ($agents == "on"), control: $control, balancer: $balancer, forwarding: $forwarding, pool: $pool, vip: $vip, port: $port, url: ("http://" + $vip + (if $port == 80 then "" else ":" + ($port | tostring) end) + "/"),
       rate: $rate, docroot: $docroot, redis: $redis, zookeeper: $zk, hosts: $hosts, objects: $objects}'
 }
 

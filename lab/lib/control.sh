@@ -35,7 +35,7 @@ start_monitor() {
     --trods.monitor.id="$host" --trods.monitor.zookeeper.connect="$(zookeeper_connect)" \
     --trods.monitor.services[0].name=web --trods.monitor.services[0].address="$LAB_VIP" \
     --trods.monitor.services[0].port="$LAB_PORT" --trods.monitor.services[0].scheduler=rr \
-    --trods.monitor.services[0].forwarding=nat ${LAB_MONITOR_ARGS:-}
+    --trods.monitor.services[0].forwarding="${LAB_FORWARDING:-nat}" ${LAB_MONITOR_ARGS:-}
 }
 
 # The driver: nftables in the balancer's own namespace, or ipvsadm in the IPVS director guest

@@ -41,17 +41,18 @@ create_ipvs_balancer() {
     die "could not configure the IPVS director guest"
 }
 
-# --control static (or --baseline) with IPVS: the director settings and the table by hand (NAT,
-# rr), changed by difference so that the remaining servers' connections stay where they are.
+# --control static (or --baseline) with IPVS: the director settings and the table by hand (NAT or
+# direct routing as --forwarding says, rr), changed by difference so that the remaining servers' connections stay where they are.
 configure_ipvs_static() {
-  local want=() have=() s addr cmd
+  local want=() have=() s addr cmd method=-m
+  [ "${LAB_FORWARDING:-nat}" = nat ] || method=-g
   mapfile -t want < <(pool_members)
   mapfile -t have < <(ipvs_backend_addresses)
   cmd="sysctl -qw net.ipv4.ip_forward=1 net.ipv4.vs.sloppy_tcp=1 net.ipv4.vs.expire_nodest_conn=1 net.ipv4.vs.conntrack=0"
   cmd+=" && { ipvsadm -Ln -t $LAB_VIP:$LAB_PORT >/dev/null 2>&1 || ipvsadm -A -t $LAB_VIP:$LAB_PORT -s rr; }"
   for s in "${want[@]}"; do
     addr=$(lab_server_addr "$s")
-    printf '%s\n' "${have[@]}" | grep -qx "$addr" || cmd+=" && ipvsadm -a -t $LAB_VIP:$LAB_PORT -r $addr:$LAB_PORT -m -w 1"
+    printf '%s\n' "${have[@]}" | grep -qx "$addr" || cmd+=" && ipvsadm -a -t $LAB_VIP:$LAB_PORT -r $addr:$LAB_PORT $method -w 1"
   done
   for addr in "${have[@]}"; do
     for s in "${want[@]}"; do [ "$(lab_server_addr "$s")" != "$addr" ] || continue 2; done

@@ -63,8 +63,20 @@ create_host() {
     server | store | monitor)
       link_host "$host" "p-$host" br-back eth0 "$(lab_addr "$host")/24"
       ip -n "$ns" route add default via "$LAB_BALANCER_BACK"
+      [ "$(lab_role "$host")" != server ] || [ "${LAB_FORWARDING:-nat}" != dr ] || make_dr_real_server "$host"
       ;;
   esac
+}
+
+# Direct routing: the director hands the client's packets to a server's MAC address unchanged,
+# addressed to the VIP, so each server holds the VIP on lo and must neither answer ARP for it nor
+# announce it, or it would take the VIP from the director. The settings are the shipped file's
+# (config/sysctl.d/90-trods-realserver-dr.conf), so the lab tests what operators install. The
+# server's replies leave from the VIP through its default route, the director, which forwards them.
+make_dr_real_server() {
+  ns_exec "$1" sysctl -q -p "$TRODS_HOME/config/sysctl.d/90-trods-realserver-dr.conf" >/dev/null ||
+    die "could not apply the direct-routing settings on $1"
+  ip -n "$(lab_ns "$1")" addr add "$LAB_VIP/32" dev lo
 }
 
 # The balancer's kernel settings, and with --control static (or --baseline) its table: the kernel's

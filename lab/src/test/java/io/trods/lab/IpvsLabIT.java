@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The whole of TRODS with a real IPVS director ({@code lab up --balancer ipvs}: Debian's kernel
  * under qemu takes the balancer's addresses; the lb-plugin on the host programs it with ipvsadm
- * through the guest's serial port). What the tests look at is the guest kernel's own table
+ * through the guest's serial port), in NAT and in direct-routing mode. What the tests look at is the guest kernel's own table
  * ({@code ipvsadm -Ln} in the guest) and what arrives on the wire, never the plugin's view of it.
  */
 @Tag("lab")
@@ -40,7 +40,38 @@ class IpvsLabIT {
         Lab.up(2, "40mbit", "--balancer", "ipvs");
         assertThat(ipvsTable()).contains("198.19.0.11:80", "198.19.0.12:80").contains("Masq");
         assertThat(Lab.status().get("balancer").asString()).isEqualTo("ipvs");
+        assertThat(Lab.status().get("forwarding").asString()).isEqualTo("nat");
 
+        crashMidDownload(server -> { });
+    }
+
+    /**
+     * The same in direct-routing mode, LVS's usual one for object delivery: the director hands
+     * the client's packets to the server unchanged (addressed to the VIP, which the servers hold on
+     * lo, with the shipped {@code 90-trods-realserver-dr.conf} applied), and the servers answer from
+     * the VIP. The survivor recreates the connection on the VIP.
+     */
+    @Test
+    void aCrashedServersDownloadContinuesOnTheSurvivorThroughIpvsDirectRouting() throws Exception {
+        Lab.up(2, "40mbit", "--balancer", "ipvs", "--forwarding", "dr");
+        assertThat(ipvsTable()).contains("198.19.0.11:80", "198.19.0.12:80").contains("Route").doesNotContain("Masq");
+        assertThat(Lab.status().get("forwarding").asString()).isEqualTo("dr");
+
+        crashMidDownload(server -> {
+            // Not translated: the server's socket is the VIP's, so the director did not rewrite.
+            String sockets = Lab.exec(server, "ss", "-tnH", "state", "established", "( sport = :80 )")
+                    .orFail().stdout().replaceAll("[ \\t]+", " ");
+            assertThat(sockets).as("%s's connections from port 80", server)
+                    .contains("198.18.0.10:80 198.18.0.2:" + Lab.clientPort());
+        });
+    }
+
+    /**
+     * A 64 MiB download through the VIP, its server crashed after 4 MiB (after {@code whileServed}
+     * looked at it): the survivor's agent is prompted through the director, the client's next
+     * packet reaches the survivor, and the object ends byte-identical.
+     */
+    private void crashMidDownload(java.util.function.Consumer<String> whileServed) throws Exception {
         Path body = tmp.resolve("body");
         Path headers = tmp.resolve("headers");
         Process download = Lab.start(tmp.resolve("out"), tmp.resolve("err"), "client", "curl", "-sS",
@@ -48,6 +79,7 @@ class IpvsLabIT {
         Lab.waitFor(() -> Lab.size(body) >= 4L << 20, 30_000, "4 MiB received through the IPVS director");
         String server = Lab.header(headers, "X-Served-By");
         String survivor = server.equals("server1") ? "server2" : "server1";
+        whileServed.accept(server);
         String port = Lab.clientPort();
         Path capture = tmp.resolve("capture");
         Process tcpdump = Lab.captureFirst(capture, tmp.resolve("tcpdump.err"), survivor, 30,
