@@ -42,8 +42,9 @@ usage: ./trods lab COMMAND
                          under qemu, lab/ipvs/; built and cached at the first use), programmed
                          by the lb-plugin through the guest's serial port; default nftables
                          --forwarding dr (with --balancer ipvs): direct routing, LVS's usual mode
-                         for object delivery: the servers hold the VIP on lo and see the client's
-                         packets unchanged; default nat
+                         for object delivery: the servers hold the VIP on lo, see the client's
+                         packets unchanged and answer through a router of the switch, past the
+                         director; default nat
   down                   remove everything the lab created (idempotent)
   prepare                train the JVMs' class-data-sharing archives now (lab up does it for
                          jars that have none; lab/lib/cds.sh, TRODS_LAB_CDS=off to not use them)
@@ -171,6 +172,7 @@ cmd_up() {
   LAB_AGENT_ARGS=${TRODS_LAB_AGENT_ARGS:-}
   LAB_MONITOR_ARGS=${TRODS_LAB_MONITOR_ARGS:-}
   LAB_PLUGIN_ARGS=${TRODS_LAB_PLUGIN_ARGS:-}
+  [ "$forwarding" = nat ] || create_reply_router
   make_admin_password
   for ((i = 1; i <= servers; i++)); do echo "server$i"; done >"$LAB_STATE/pool"
   local host

@@ -32,6 +32,15 @@ create_switch() {
   done
 }
 
+# --forwarding dr: the switch also routes between its two networks, and the servers' default route
+# is this router, so that their replies (and the survivors' prompts) reach the client without
+# crossing the director, which sees only the client's packets, as in a real DR cluster.
+create_reply_router() {
+  ip -n "$LAB_SWITCH" addr add "$LAB_ROUTER_FRONT/24" dev br-front
+  ip -n "$LAB_SWITCH" addr add "$LAB_ROUTER_BACK/24" dev br-back
+  ip netns exec "$LAB_SWITCH" sysctl -qw net.ipv4.ip_forward=1
+}
+
 # Rate-limits the client's link in both directions (tbf on the switch port toward the client, and on
 # the client's own interface toward the switch), so that a large download lasts long enough to be
 # interrupted.
@@ -62,8 +71,12 @@ create_host() {
       ;;
     server | store | monitor)
       link_host "$host" "p-$host" br-back eth0 "$(lab_addr "$host")/24"
-      ip -n "$ns" route add default via "$LAB_BALANCER_BACK"
-      [ "$(lab_role "$host")" != server ] || [ "${LAB_FORWARDING:-nat}" != dr ] || make_dr_real_server "$host"
+      if [ "$(lab_role "$host")" = server ] && [ "${LAB_FORWARDING:-nat}" = dr ]; then
+        ip -n "$ns" route add default via "$LAB_ROUTER_BACK"
+        make_dr_real_server "$host"
+      else
+        ip -n "$ns" route add default via "$LAB_BALANCER_BACK"
+      fi
       ;;
   esac
 }
@@ -72,7 +85,7 @@ create_host() {
 # addressed to the VIP, so each server holds the VIP on lo and must neither answer ARP for it nor
 # announce it, or it would take the VIP from the director. The settings are the shipped file's
 # (config/sysctl.d/90-trods-realserver-dr.conf), so the lab tests what operators install. The
-# server's replies leave from the VIP through its default route, the director, which forwards them.
+# server's replies leave from the VIP through its default route, the switch's router.
 make_dr_real_server() {
   ns_exec "$1" sysctl -q -p "$TRODS_HOME/config/sysctl.d/90-trods-realserver-dr.conf" >/dev/null ||
     die "could not apply the direct-routing settings on $1"

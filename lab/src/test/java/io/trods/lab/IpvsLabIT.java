@@ -49,7 +49,8 @@ class IpvsLabIT {
      * The same in direct-routing mode, LVS's usual one for object delivery: the director hands
      * the client's packets to the server unchanged (addressed to the VIP, which the servers hold on
      * lo, with the shipped {@code 90-trods-realserver-dr.conf} applied), and the servers answer from
-     * the VIP. The survivor recreates the connection on the VIP.
+     * the VIP through a router, past the director. The survivor recreates the connection on the VIP
+     * and its prompt reaches the client without the director.
      */
     @Test
     void aCrashedServersDownloadContinuesOnTheSurvivorThroughIpvsDirectRouting() throws Exception {
@@ -63,6 +64,14 @@ class IpvsLabIT {
                     .orFail().stdout().replaceAll("[ \\t]+", " ");
             assertThat(sockets).as("%s's connections from port 80", server)
                     .contains("198.18.0.10:80 198.18.0.2:" + Lab.clientPort());
+            // Past the director: its back link carries none of the server's segments (from the
+            // VIP) for two seconds, while the client keeps receiving them through the switch's router.
+            long before = Lab.size(tmp.resolve("body"));
+            Lab.Result director = Lab.exec("balancer", "timeout", "2", "tcpdump", "-n", "-l", "-c", "1",
+                    "-i", "eth1", "src host 198.18.0.10 and tcp src port 80");
+            assertThat(director.exitCode()).as("tcpdump on the director's back link timed out empty: %s %s",
+                    director.stdout(), director.stderr()).isEqualTo(124);
+            assertThat(Lab.size(tmp.resolve("body"))).as("bytes received meanwhile").isGreaterThan(before);
         });
     }
 
