@@ -6,13 +6,16 @@
 # prompt: recovery waits for the clients' own retransmissions). Measured per trial: crash -> the survivor's agent starts the recovery (its log),
 # and crash -> the client receives bytes again after a pause (its file, polled every 10 ms; bytes
 # already on the wire at the crash can hide a short pause, then no resume time is counted).
-# Usage: [BENCH_BALANCER=ipvs] bench/recovery-latency.sh [trials-per-mode]   (as root; writes bench/results/)
+# Usage: [BENCH_BALANCER=ipvs [BENCH_FORWARDING=dr]] bench/recovery-latency.sh [trials-per-mode]
+#   (as root; writes bench/results/)
 #   BENCH_BALANCER: the lab's balancer, nftables (default) or ipvs (the real IPVS director guest)
+#   BENCH_FORWARDING: nat (default) or dr (direct routing, with ipvs only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-8}
 BALANCER=${BENCH_BALANCER:-nftables}
-OUT=bench/results/recovery-latency-$([ "$BALANCER" = nftables ] || echo "$BALANCER-")$(date -u +%Y%m%dT%H%M%SZ).txt
+FORWARDING=${BENCH_FORWARDING:-nat}
+OUT=bench/results/recovery-latency-$([ "$BALANCER" = nftables ] || echo "$BALANCER-")$([ "$FORWARDING" = nat ] || echo "$FORWARDING-")$(date -u +%Y%m%dT%H%M%SZ).txt
 LAB=./trods
 WORK=$(mktemp -d /tmp/trods-bench.XXXXXX)
 trap '"$LAB" lab down >/dev/null; rm -rf "$WORK"' EXIT
@@ -54,13 +57,13 @@ trial() {
 }
 
 {
-  echo "# BENCH_BALANCER=$BALANCER bench/recovery-latency.sh $TRIALS on $(uname -r), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+  echo "# BENCH_BALANCER=$BALANCER BENCH_FORWARDING=$FORWARDING bench/recovery-latency.sh $TRIALS on $(uname -r), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
   for mode in prompt noprompt; do
     "$LAB" lab down >/dev/null
     if [ "$mode" = prompt ]; then
-      "$LAB" lab up --servers 3 --rate 80mbit --balancer "$BALANCER" >/dev/null
+      "$LAB" lab up --servers 3 --rate 80mbit --balancer "$BALANCER" --forwarding "$FORWARDING" >/dev/null
     else
-      TRODS_LAB_AGENT_ARGS=--trods.agent.control.prompt-failures=false "$LAB" lab up --servers 3 --rate 80mbit --balancer "$BALANCER" >/dev/null
+      TRODS_LAB_AGENT_ARGS=--trods.agent.control.prompt-failures=false "$LAB" lab up --servers 3 --rate 80mbit --balancer "$BALANCER" --forwarding "$FORWARDING" >/dev/null
     fi
     for ((i = 0; i < TRIALS; i++)); do
       trial "$mode" $((10 + 80 * i / (TRIALS > 1 ? TRIALS - 1 : 1)))
