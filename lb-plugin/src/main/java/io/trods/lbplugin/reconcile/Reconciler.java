@@ -104,6 +104,7 @@ public final class Reconciler {
             if (!ops.isEmpty()) {
                 driver.apply(ops, target);
             }
+            long tableChanged = System.nanoTime();
             applied = target;
             appliedVersion = want.version();
             appliedAtMillis = clock.getAsLong();
@@ -120,6 +121,14 @@ public final class Reconciler {
                 forgotten++;
             }
             handledFailures = failures(want);
+            if (operations > 0 || forgotten > 0) {
+                // What an operator looks for after a failover: when the kernel changed, and how long
+                // the table and the connections' flush each took.
+                log.info("applied desired version {}: {} table operation(s) in {} ms{}", want.version(), operations,
+                        millis(tableChanged - started), forgotten == 0 ? ""
+                                : ", then the connections of " + forgotten + " server(s) forgotten in "
+                                        + millis(System.nanoTime() - tableChanged) + " ms");
+            }
         } catch (DriverException | RuntimeException e) {
             // Whatever happened in the kernel, we no longer know its table: read it next time.
             dirty = true;
@@ -135,6 +144,10 @@ public final class Reconciler {
         lastSync = record;
         listeners.forEach(l -> l.accept(record));
         return record;
+    }
+
+    private static String millis(long nanos) {
+        return String.format(java.util.Locale.ROOT, "%.1f", nanos / 1e6);
     }
 
     public ReconcilerStatus status() {
