@@ -26,7 +26,7 @@ public class AgentConfiguration {
     @Bean
     FlowStore flowStore(RedisConnectionFactory connections, AgentProperties properties) {
         return new RedisFlowStore(connections, properties.recordTtl(), java.time.Duration.ofMillis(200),
-                properties.directSaves());
+                properties.directSaves(), properties.saveReplicas());
     }
 
     /**

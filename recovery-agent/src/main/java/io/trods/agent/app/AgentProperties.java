@@ -45,6 +45,11 @@ import org.springframework.util.unit.DataSize;
  *     keep-alive requests ran about 6% slower and time to first byte did not change
  * @param directSaves send the packet thread's saves on a Redis connection it writes and reads itself
  *     (default true; only for one Redis server over plain TCP, otherwise they go through Lettuce)
+ * @param saveReplicas replicas of Redis that must hold a response's record before the response
+ *     leaves (Redis {@code WAIT}, once per batch of saves; default 0: the primary's answer is enough).
+ *     With replication being asynchronous, 0 leaves a window (the replication lag) in which a record
+ *     acknowledged by a primary that then dies is lost with it. A save the replicas do not
+ *     acknowledge within the save timeout fails: its response passes unprotected
  * @param handshakeSaveDelay how long a handshake's record waits before it is sent (default 2 ms): a
  *     connection whose first response is saved before that needs none. A connection whose server
  *     dies within that time, before its response is saved, is reset rather than recovered
@@ -59,7 +64,7 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         String upstreamHost, int upstreamPort, int maxFlows, Duration recordTtl, Duration idleFlow,
         int lookupsPerSecond, Duration missMemory, Duration lookupRetryWindow, int recoveryThreads, String virtualAddress, int virtualPort,
         int promptsPerSecond, Boolean zeroWindow, Duration zeroWindowAfter, Boolean fastPath,
-        Integer handshakeLogGroup, boolean logClientPackets, Boolean directSaves, Duration handshakeSaveDelay, java.util.List<String> healthCheckSources,
+        Integer handshakeLogGroup, boolean logClientPackets, Boolean directSaves, Integer saveReplicas, Duration handshakeSaveDelay, java.util.List<String> healthCheckSources,
         Debug debug) {
 
     /**
@@ -115,6 +120,10 @@ public record AgentProperties(String serverId, boolean intercept, int servicePor
         fastPath = fastPath == null || fastPath;
         handshakeLogGroup = handshakeLogGroup == null ? 2 : handshakeLogGroup;
         directSaves = directSaves == null || directSaves;
+        saveReplicas = saveReplicas == null ? 0 : saveReplicas;
+        if (saveReplicas < 0 || saveReplicas > 16) {
+            throw new IllegalArgumentException("trods.agent.save-replicas must be between 0 and 16: " + saveReplicas);
+        }
         handshakeSaveDelay = handshakeSaveDelay == null ? Duration.ofMillis(2) : handshakeSaveDelay;
         if (handshakeSaveDelay.isNegative() || handshakeSaveDelay.compareTo(Duration.ofSeconds(1)) > 0) {
             throw new IllegalArgumentException("trods.agent.handshake-save-delay must be between 0 and 1s: "

@@ -47,6 +47,9 @@ final class DirectSaveConnection implements Closeable {
     private static final byte[] ONE_KEY = Resp.ascii("1");
     private static final byte[] SREM = Resp.ascii("SREM");
     private static final byte[] GET = Resp.ascii("GET");
+    private static final byte[] WAIT = Resp.ascii("WAIT");
+    /** Room kept at the end of the buffer for the WAIT that closes a batch of saves. */
+    private static final int WAIT_ROOM = 64;
 
     private final String host;
     private final int port;
@@ -56,6 +59,13 @@ final class DirectSaveConnection implements Closeable {
     private final int connectTimeoutMillis;
     private final long timeoutNanos;
     private final long stuckNanos;
+    /** Replicas that must hold a save before it counts as durable; 0: the primary's answer is enough. */
+    private final int replicas;
+    private final byte[][] waitCommand;
+    /** Saves queued since the last WAIT: the next flush ends with one. */
+    private boolean savesSinceWait;
+    /** Saves Redis answered that wait for the WAIT behind them (in order, all before it). */
+    private final ArrayDeque<Waiting> awaitingReplicas = new ArrayDeque<>();
 
     private volatile TcpClientSocket handedOver;
     private volatile boolean closed;
@@ -80,6 +90,10 @@ final class DirectSaveConnection implements Closeable {
         final CompletableFuture<Void> done;
         /** A lookup's value (null for a null answer); null for other work. */
         final CompletableFuture<byte[]> value;
+        /** A save: with replicas required, done only once a WAIT after it counted enough of them. */
+        final boolean durable;
+        /** The WAIT of a batch: its answer settles the saves before it. */
+        final boolean replicaCheck;
         /**
          * When its commands were handed to the kernel (0 until then): its timeout runs from there,
          * so that a packet thread paused between queueing and flushing (a GC, a busy batch, no
@@ -89,10 +103,12 @@ final class DirectSaveConnection implements Closeable {
         int answers;
         String error;
 
-        Waiting(int answers, boolean lookup) {
+        Waiting(int answers, boolean lookup, boolean durable, boolean replicaCheck) {
             this.answers = answers;
             this.done = lookup ? null : new CompletableFuture<>();
             this.value = lookup ? new CompletableFuture<>() : null;
+            this.durable = durable;
+            this.replicaCheck = replicaCheck;
         }
 
         boolean settled() {
@@ -111,10 +127,16 @@ final class DirectSaveConnection implements Closeable {
     /**
      * @param timeoutNanos a save not answered within this fails (its response passes unprotected)
      * @param stuckNanos a save not answered within this gives the connection up
+     * @param replicas replicas that must acknowledge a save (one WAIT per flushed batch, group
+     *     commit) before it completes; 0: none, no WAIT
      */
     DirectSaveConnection(String host, int port, String username, char[] password, int database,
-            int connectTimeoutMillis, long timeoutNanos, long stuckNanos) {
+            int connectTimeoutMillis, long timeoutNanos, long stuckNanos, int replicas) {
         this.timeoutNanos = timeoutNanos;
+        this.replicas = replicas;
+        // Redis answers WAIT by its own deadline, before ours: the batch then fails with the count.
+        this.waitCommand = new byte[][] {WAIT, Resp.decimal(replicas),
+                Resp.decimal(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos) * 3 / 4))};
         this.host = host;
         this.port = port;
         this.username = username;
@@ -129,9 +151,10 @@ final class DirectSaveConnection implements Closeable {
      *
      * @param timeout a save not answered within this fails
      * @param stuckAfter answers that take longer than this mean the connection is given up
+     * @param replicas replicas that must acknowledge each save (0: none)
      */
     static DirectSaveConnection of(RedisConnectionFactory factory, java.time.Duration timeout,
-            java.time.Duration stuckAfter) {
+            java.time.Duration stuckAfter, int replicas) {
         if (!(factory instanceof LettuceConnectionFactory lettuce) || lettuce.isUseSsl()
                 || lettuce.isRedisSentinelAware() || lettuce.isClusterAware()) {
             return null;
@@ -139,7 +162,7 @@ final class DirectSaveConnection implements Closeable {
         RedisStandaloneConfiguration server = lettuce.getStandaloneConfiguration();
         char[] password = server.getPassword().isPresent() ? server.getPassword().get() : null;
         return new DirectSaveConnection(server.getHostName(), server.getPort(), server.getUsername(), password,
-                server.getDatabase(), 2000, timeout.toNanos(), stuckAfter.toNanos());
+                server.getDatabase(), 2000, timeout.toNanos(), stuckAfter.toNanos(), replicas);
     }
 
     /** The expiry's digits, made once: the store's expiry does not change between saves. */
@@ -187,7 +210,7 @@ final class DirectSaveConnection implements Closeable {
             at = Resp.command(out, at, SADD, index, key);
             at = at < 0 ? -1 : Resp.command(out, at, PEXPIRE, index, ttl);
         }
-        return queued(at, index == null ? 1 : 3);
+        return queued(roomForWait(at), index == null ? 1 : 3, true);
     }
 
     /**
@@ -200,7 +223,7 @@ final class DirectSaveConnection implements Closeable {
         int at = Resp.command(out, outLength, SET, key, value, PX, ttl, NX);
         at = at < 0 ? -1 : Resp.command(out, at, SADD, index, key);
         at = at < 0 ? -1 : Resp.command(out, at, PEXPIRE, index, ttl);
-        return queued(at, 3);
+        return queued(roomForWait(at), 3, true);
     }
 
     /**
@@ -213,12 +236,20 @@ final class DirectSaveConnection implements Closeable {
         int at = Resp.command(out, outLength, EVAL, RecordRelease.SCRIPT_BYTES, ONE_KEY, key, RecordRelease.OFFSET,
                 serverMark, RecordRelease.grace(afterReset));
         at = at < 0 ? -1 : Resp.command(out, at, SREM, index, key);
-        return queued(at, 2);
+        return queued(at, 2, false);
     }
 
-    private CompletableFuture<Void> queued(int end, int answers) {
-        Waiting work = enqueue(end, answers, false);
+    private CompletableFuture<Void> queued(int end, int answers, boolean durable) {
+        Waiting work = enqueue(end, answers, false, durable);
+        if (work != null && durable && replicas > 0) {
+            savesSinceWait = true;
+        }
         return work == null ? null : work.done;
+    }
+
+    /** {@code end}, or -1 when a save ending there would leave no room for the batch's WAIT. */
+    private int roomForWait(int end) {
+        return replicas > 0 && end > out.length - WAIT_ROOM ? -1 : end;
     }
 
     /**
@@ -228,17 +259,17 @@ final class DirectSaveConnection implements Closeable {
      * @return the record's bytes, or null when there is none; null itself when the batch has no room
      */
     CompletableFuture<byte[]> get(byte[] key) {
-        Waiting work = enqueue(Resp.command(out, outLength, GET, key), 1, true);
+        Waiting work = enqueue(Resp.command(out, outLength, GET, key), 1, true, false);
         return work == null ? null : work.value;
     }
 
-    private Waiting enqueue(int end, int answers, boolean lookup) {
+    private Waiting enqueue(int end, int answers, boolean lookup, boolean durable) {
         if (end < 0) {
             return null;
         }
         outLength = end;
         savesSinceFlush++;
-        Waiting work = new Waiting(answers, lookup);
+        Waiting work = new Waiting(answers, lookup, durable, false);
         waiting.add(work);
         return work;
     }
@@ -253,6 +284,15 @@ final class DirectSaveConnection implements Closeable {
         savesSinceFlush = 0;
         if (outLength == 0 || socket == null) {
             return;
+        }
+        if (savesSinceWait) {
+            // Group commit: one WAIT closes every save queued since the last one.
+            int end = Resp.command(out, outLength, waitCommand);
+            if (end >= 0) { // always, given the room the saves kept
+                outLength = end;
+                waiting.add(new Waiting(1, false, false, true));
+                savesSinceWait = false;
+            }
         }
         stampSent(System.nanoTime());
         try {
@@ -288,7 +328,7 @@ final class DirectSaveConnection implements Closeable {
 
     /** Whether saves wait for answers. */
     boolean awaitingAnswers() {
-        return !waiting.isEmpty();
+        return !waiting.isEmpty() || !awaitingReplicas.isEmpty();
     }
 
     /**
@@ -336,6 +376,11 @@ final class DirectSaveConnection implements Closeable {
      * rather than with {@code CompletableFuture.orTimeout}, whose scheduler thread every save woke.
      */
     private void expire(long now) {
+        Waiting unconfirmed = awaitingReplicas.peek();
+        if (unconfirmed != null && now - unconfirmed.sentNanos > timeoutNanos) {
+            settleReplicated("no acknowledgement from " + replicas + " replica(s) in "
+                    + TimeUnit.NANOSECONDS.toMillis(timeoutNanos) + " ms");
+        }
         Waiting oldest = waiting.peek();
         if (oldest == null || oldest.sentNanos == 0 || now - oldest.sentNanos <= timeoutNanos) {
             return;
@@ -368,14 +413,21 @@ final class DirectSaveConnection implements Closeable {
                 if (reply.kind == Resp.Kind.ERROR && save.error == null) {
                     save.error = reply.error;
                 }
+                if (save.replicaCheck && save.error == null && reply.integer < replicas) {
+                    save.error = "the saves reached " + reply.integer + " of " + replicas + " replicas in time";
+                }
                 byte[] value = save.value != null && reply.valueOffset >= 0
                         ? java.util.Arrays.copyOfRange(in, reply.valueOffset, reply.valueOffset + reply.valueLength)
                         : null;
                 if (--save.answers == 0) {
                     waiting.poll();
                     sendBlocked = false;
-                    if (save.error != null) {
+                    if (save.replicaCheck) {
+                        settleReplicated(save.error);
+                    } else if (save.error != null) {
                         save.fail(new StoreUnavailableException("Redis: " + save.error, null));
+                    } else if (save.durable && replicas > 0) {
+                        awaitingReplicas.add(save); // written on the primary; durable once replicated
                     } else if (save.done != null) {
                         save.done.complete(null);
                     } else {
@@ -389,6 +441,18 @@ final class DirectSaveConnection implements Closeable {
             }
         } catch (IllegalArgumentException e) {
             broken("not a Redis answer: " + e.getMessage());
+        }
+    }
+
+    /** The WAIT's answer: the saves answered before it are durable, or, with {@code error}, not. */
+    private void settleReplicated(String error) {
+        StoreUnavailableException failure = error == null ? null : new StoreUnavailableException("Redis: " + error, null);
+        for (Waiting save; (save = awaitingReplicas.poll()) != null; ) {
+            if (failure == null) {
+                save.done.complete(null);
+            } else {
+                save.fail(failure);
+            }
         }
     }
 
@@ -409,6 +473,10 @@ final class DirectSaveConnection implements Closeable {
         for (Waiting save; (save = waiting.poll()) != null; ) {
             save.fail(failure);
         }
+        for (Waiting save; (save = awaitingReplicas.poll()) != null; ) {
+            save.fail(failure);
+        }
+        savesSinceWait = false;
         opener.later();
     }
 

@@ -39,6 +39,8 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
     private final RedisConnectionFactory connections;
     private final Duration ttl;
     private final Duration timeout;
+    /** Replicas that must acknowledge a save before it counts (WAIT); 0: the primary's answer. */
+    private final int saveReplicas;
     /**
      * The shared connection's asynchronous commands, looked up once: looking them up per command
      * built a connection wrapper each time (Spring's LettuceConnection and its command helpers),
@@ -66,6 +68,20 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
      *     Lettuce's I/O thread
      */
     public RedisFlowStore(RedisConnectionFactory connections, Duration ttl, Duration timeout, boolean directSaves) {
+        this(connections, ttl, timeout, directSaves, 0);
+    }
+
+    /**
+     * @param saveReplicas replicas that must acknowledge a save (Redis {@code WAIT}) before its
+     *     response may leave; 0: the primary's answer is enough. A save they do not acknowledge
+     *     within the timeout fails, and its response passes unprotected.
+     */
+    public RedisFlowStore(RedisConnectionFactory connections, Duration ttl, Duration timeout, boolean directSaves,
+            int saveReplicas) {
+        if (saveReplicas < 0) {
+            throw new IllegalArgumentException("saveReplicas must be 0 or more, got " + saveReplicas);
+        }
+        this.saveReplicas = saveReplicas;
         this.connections = connections;
         this.timeout = timeout;
         RedisTemplate<byte[], byte[]> template = new RedisTemplate<>();
@@ -77,7 +93,8 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
         template.afterPropertiesSet();
         this.redis = template;
         this.ttl = ttl;
-        this.direct = directSaves ? DirectSaveConnection.of(connections, timeout, timeout.multipliedBy(5)) : null;
+        this.direct = directSaves ? DirectSaveConnection.of(connections, timeout, timeout.multipliedBy(5), saveReplicas)
+                : null;
         this.packetThread = direct == null ? PacketThreadConnection.of(connections) : null;
     }
 
@@ -231,12 +248,26 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
     private java.util.concurrent.CompletableFuture<?> lettuceSave(byte[] key, byte[] value, byte[] index,
             boolean indexed) {
         RedisClusterAsyncCommands<byte[], byte[]> async = batched();
-        return indexed
+        java.util.concurrent.CompletableFuture<?> written = indexed
                 ? async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture()
                 : java.util.concurrent.CompletableFuture.allOf(
                         async.set(key, value, SetArgs.Builder.px(ttl.toMillis())).toCompletableFuture(),
                         async.sadd(index, key).toCompletableFuture(),
                         async.pexpire(index, ttl.toMillis()).toCompletableFuture());
+        if (saveReplicas == 0) {
+            return written;
+        }
+        // One WAIT per save here (the direct connection waits once per batch); Redis answers it by
+        // its own deadline, before the save's, with the count that fails it.
+        java.util.concurrent.CompletableFuture<Long> replicated = async
+                .waitForReplication(saveReplicas, Math.max(1, timeout.toMillis() * 3 / 4)).toCompletableFuture();
+        return written.thenCombine(replicated, (done, count) -> {
+            if (count == null || count < saveReplicas) {
+                throw new java.util.concurrent.CompletionException(new IllegalStateException(
+                        "the save reached " + count + " of " + saveReplicas + " replicas in time"));
+            }
+            return null;
+        });
     }
 
     @Override

@@ -77,6 +77,8 @@ final class Resp {
         /** A bulk string's first byte in the buffer; -1 for a null bulk string (and other kinds). */
         int valueOffset = -1;
         int valueLength;
+        /** An integer reply's value (0 for other kinds). */
+        long integer;
     }
 
     /**
@@ -100,6 +102,7 @@ final class Resp {
         into.error = null;
         into.valueOffset = -1;
         into.valueLength = 0;
+        into.integer = 0;
         switch (in[from]) {
             case '+' -> {
                 into.kind = Kind.OK;
@@ -111,7 +114,7 @@ final class Resp {
                 return lineEnd + 2;
             }
             case ':' -> {
-                parseLong(in, from + 1, lineEnd);
+                into.integer = parseLong(in, from + 1, lineEnd);
                 into.kind = Kind.INTEGER;
                 return lineEnd + 2;
             }

@@ -46,6 +46,17 @@ class RespTest {
     }
 
     @Test
+    void anIntegerAnswerKeepsItsValue() {
+        byte[] in = bytes(":2\r\n:-1\r\n+OK\r\n");
+        int at = Resp.reply(in, 0, in.length, reply);
+        assertThat(reply.integer).as("WAIT's count of replicas").isEqualTo(2);
+        at = Resp.reply(in, at, in.length, reply);
+        assertThat(reply.integer).isEqualTo(-1);
+        Resp.reply(in, at, in.length, reply);
+        assertThat(reply.integer).as("not carried over to another kind").isZero();
+    }
+
+    @Test
     void aBulkStringsBytesAreFoundInPlace() {
         byte[] in = bytes(":5\r\n$4\r\nab\r\n\r\n$-1\r\n");
         int at = Resp.reply(in, 0, in.length, reply);

@@ -24,14 +24,16 @@ import org.springframework.data.redis.connection.lettuce.LettuceClientConfigurat
 import org.springframework.data.redis.connection.lettuce.LettuceConnectionFactory;
 
 /**
- * The store behind Redis Sentinel, as an operator runs it when one Redis is not enough: a primary,
- * a replica and a sentinel (Debian's redis-server, on free loopback ports), the connection factory
- * that Spring Boot builds from {@code spring.data.redis.sentinel.*}. The primary is killed: saves
- * fail fast while there is none (the agent's fail-open), go to the promoted replica afterwards
- * without restarting anything, and the records written before the crash are found there.
+ * The store with Redis replication, as an operator runs it when one Redis is not enough: a primary,
+ * a replica and a sentinel (Debian's redis-server, on free loopback ports), and the connection
+ * factories Spring Boot builds from {@code spring.data.redis.sentinel.*} or {@code .host}. When the
+ * primary is killed, saves fail fast while there is none (the agent's fail-open), go to the
+ * promoted replica afterwards without restarting anything, and the records written before the
+ * crash are found there. With {@code save-replicas} a save completes only once a replica holds
+ * it (WAIT), once per batch on the direct connection.
  */
 @Tag("lab")
-class RedisSentinelFailoverIT {
+class RedisReplicationIT {
 
     private static final String MASTER = "trods";
 
@@ -42,6 +44,8 @@ class RedisSentinelFailoverIT {
     private Process primary;
     private int primaryPort;
     private int replicaPort;
+    private int sentinelPort;
+    private Process replica;
     private LettuceConnectionFactory connections;
     private RedisFlowStore store;
 
@@ -51,7 +55,7 @@ class RedisSentinelFailoverIT {
         replicaPort = freePort();
         int sentinelPort = freePort();
         primary = redis("primary", primaryPort);
-        redis("replica", replicaPort, "--replicaof", "127.0.0.1", Integer.toString(primaryPort));
+        replica = redis("replica", replicaPort, "--replicaof", "127.0.0.1", Integer.toString(primaryPort));
         awaitLog("replica", "MASTER <-> REPLICA sync: Finished with success");
         Path conf = dir.resolve("sentinel.conf");
         Files.writeString(conf, """
@@ -65,12 +69,23 @@ class RedisSentinelFailoverIT {
         start("sentinel", "redis-server", conf.toString(), "--sentinel");
         awaitLog("sentinel", "+monitor master " + MASTER);
 
-        connections = new LettuceConnectionFactory(
-                new RedisSentinelConfiguration().master(MASTER).sentinel("127.0.0.1", sentinelPort),
-                LettuceClientConfiguration.builder().commandTimeout(Duration.ofMillis(500)).build());
+        this.sentinelPort = sentinelPort;
+    }
+
+    /** The store through Sentinel ({@code sentinel}) or straight to the primary. */
+    private void connect(boolean sentinel, int saveReplicas) {
+        // The typed constructors, as Spring Boot calls them (the factory's standalone settings are
+        // what the direct connection reads).
+        LettuceClientConfiguration client = LettuceClientConfiguration.builder().commandTimeout(Duration.ofMillis(500))
+                .build();
+        connections = sentinel
+                ? new LettuceConnectionFactory(new RedisSentinelConfiguration().master(MASTER)
+                        .sentinel("127.0.0.1", sentinelPort), client)
+                : new LettuceConnectionFactory(new org.springframework.data.redis.connection.RedisStandaloneConfiguration(
+                        "127.0.0.1", primaryPort), client);
         connections.afterPropertiesSet();
         connections.start();
-        store = new RedisFlowStore(connections, Duration.ofSeconds(30), Duration.ofMillis(200), true);
+        store = new RedisFlowStore(connections, Duration.ofSeconds(30), Duration.ofMillis(200), true, saveReplicas);
     }
 
     @AfterEach
@@ -88,6 +103,7 @@ class RedisSentinelFailoverIT {
 
     @Test
     void afterThePrimaryDiesSavesGoToThePromotedReplicaAndEarlierRecordsAreThere() throws Exception {
+        connect(true, 0);
         assertThat(store.answerFd()).as("no direct connection behind Sentinel: saves go through Lettuce").isNegative();
         List<FlowKey> before = new ArrayList<>();
         for (int port = 40_000; port < 40_020; port++) {
@@ -125,6 +141,54 @@ class RedisSentinelFailoverIT {
         assertThat(store.claimFlowsOf("server1", 100)).as("the index came along").containsAll(before);
         System.out.printf("sentinel failover: first save on the new primary %d ms after the crash, %d failed before%n",
                 firstSuccessMillis, failed);
+    }
+
+    /**
+     * save-replicas 1 on the direct connection: a batch of saves costs one WAIT, each save
+     * completes only once the replica holds it, and without the replica every save fails within
+     * its bound (its response would pass unprotected) instead of counting as durable.
+     */
+    @Test
+    void withSaveReplicasABatchWaitsOnceForTheReplicaAndFailsWithoutIt() throws Exception {
+        connect(false, 1);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (store.answerFd() < 0) { // the packet thread's own connection opens in the background
+            assertThat(System.nanoTime()).as("the direct connection opened").isLessThan(deadline);
+            settle(store.saveAsync(record(39_999)), 5);
+        }
+        long waitsBefore = waits();
+        List<CompletableFuture<Void>> batch = new ArrayList<>();
+        for (int port = 42_000; port < 42_010; port++) {
+            batch.add(store.saveAsync(record(port)));
+        }
+        for (CompletableFuture<Void> save : batch) {
+            assertThat(settle(save, 5)).as("a save the replica acknowledged").isTrue();
+        }
+        assertThat(waits() - waitsBefore).as("WAITs for a batch of 10 saves (before: %d)\n%s", waitsBefore,
+                cli(primaryPort, "INFO", "commandstats")).isEqualTo(1);
+        assertThat(cli(replicaPort, "EXISTS", record(42_009).key().storageKey()).strip())
+                .as("the last save of the batch is on the replica when it completes").isEqualTo("1");
+
+        replica.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        long start = System.nanoTime();
+        assertThat(settle(store.saveAsync(record(42_100)), 2)).as("a save no replica acknowledged").isFalse();
+        assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start)).as("failed within its bound (ms)")
+                .isLessThan(1_000);
+        assertThat(store.reachable()).as("the primary itself still answers").isTrue();
+    }
+
+    /** @see #withSaveReplicasABatchWaitsOnceForTheReplicaAndFailsWithoutIt, through Lettuce (Sentinel) */
+    @Test
+    void withSaveReplicasBehindSentinelASaveFailsWhileNoReplicaHoldsIt() throws Exception {
+        connect(true, 1);
+        assertThat(settle(store.saveAsync(record(43_000)), 5)).as("acknowledged by the replica").isTrue();
+        replica.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        assertThat(settle(store.saveAsync(record(43_001)), 2)).as("with the replica gone").isFalse();
+    }
+
+    private long waits() throws IOException, InterruptedException {
+        return cli(primaryPort, "INFO", "commandstats").lines().filter(l -> l.startsWith("cmdstat_wait:"))
+                .map(l -> Long.parseLong(l.replaceAll("^cmdstat_wait:calls=(\\d+),.*", "$1"))).findFirst().orElse(0L);
     }
 
     /**
