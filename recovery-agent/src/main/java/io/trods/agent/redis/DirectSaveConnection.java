@@ -160,6 +160,14 @@ final class DirectSaveConnection implements Closeable {
             return null;
         }
         RedisStandaloneConfiguration server = lettuce.getStandaloneConfiguration();
+        if (!server.getHostName().equals(lettuce.getHostName()) || server.getPort() != lettuce.getPort()
+                || server.getDatabase() != lettuce.getDatabase()) {
+            // A factory made with the untyped constructor keeps its server elsewhere (Spring Boot
+            // uses the typed one): never save to another Redis than the one the lookups ask.
+            log.warn("the Redis factory's standalone settings ({}:{}) are not the server it uses ({}:{}): saves go through Lettuce",
+                    server.getHostName(), server.getPort(), lettuce.getHostName(), lettuce.getPort());
+            return null;
+        }
         char[] password = server.getPassword().isPresent() ? server.getPassword().get() : null;
         return new DirectSaveConnection(server.getHostName(), server.getPort(), server.getUsername(), password,
                 server.getDatabase(), 2000, timeout.toNanos(), stuckAfter.toNanos(), replicas);
