@@ -6,12 +6,15 @@
 # the old server's connections when their stray segments reach it. Counted per trial: downloads
 # that failed or whose bytes differ from the object (expected 0), recoveries, and the monitors'
 # removals (a trial whose removal count is not 1 had a false failover of its own, from load).
-# Usage: bench/wrong-removal.sh [trials] [downloads]   (as root; writes bench/results/)
+# Usage: [BENCH_BALANCER=ipvs [BENCH_FORWARDING=dr]] bench/wrong-removal.sh [trials] [downloads]
+#   (as root; writes bench/results/; the balancer as in recovery-latency.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TRIALS=${1:-6}
 DOWNLOADS=${2:-50}
-OUT=bench/results/wrong-removal-$(date -u +%Y%m%dT%H%M%SZ).txt
+BALANCER=${BENCH_BALANCER:-nftables}
+FORWARDING=${BENCH_FORWARDING:-nat}
+OUT=bench/results/wrong-removal-$([ "$BALANCER" = nftables ] || echo "$BALANCER-")$([ "$FORWARDING" = nat ] || echo "$FORWARDING-")$(date -u +%Y%m%dT%H%M%SZ).txt
 LAB=./trods
 OBJECT=/obj/16M.bin
 SHA=$(awk -v o="${OBJECT##*/}" '$2 == o {print $1}' lab/docroot.sha256)
@@ -39,9 +42,9 @@ downloads() {
 count() { cat "$@" 2>/dev/null | grep -c "$PATTERN" || true; }
 
 {
-  echo "# bench/wrong-removal.sh $TRIALS $DOWNLOADS on $(uname -r), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
+  echo "# BENCH_BALANCER=$BALANCER BENCH_FORWARDING=$FORWARDING bench/wrong-removal.sh $TRIALS $DOWNLOADS on $(uname -r), $(nproc) cores, $(date -u +%FT%TZ), commit $(git rev-parse --short HEAD)"
   "$LAB" lab down >/dev/null
-  "$LAB" lab up --servers 3 --rate 400mbit >/dev/null
+  "$LAB" lab up --servers 3 --rate 400mbit --balancer "$BALANCER" --forwarding "$FORWARDING" >/dev/null
   for t in $(seq 1 "$TRIALS"); do
     victim=server$(( (t - 1) % 3 + 1 ))
     PATTERN="decision web/.* REMOVE"; removals=$(count /run/trods-lab/monitor*/monitor.log)
