@@ -2,9 +2,10 @@
 # A live server wrongly taken out of the balancer, under load: 3 servers, client link 400 Mbit/s,
 # DOWNLOADS downloads of 16 MiB through the VIP at once; 3 s in, one server (server1, server2, ...
 # in turn) drops its monitors' probes for 1.2 s, so the monitors take it out and put it back
-# while it keeps serving. Its flows move to the survivors, which take them over; the client resets
-# the old server's connections when their stray segments reach it. Counted per trial: downloads
-# that failed or whose bytes differ from the object (expected 0), recoveries, and the monitors'
+# while it keeps serving. Its flows move to the survivors, which take them over. In NAT the client
+# resets the old server's connections when their stray segments reach it (from the server's own
+# address); in direct routing they come from the VIP, with the bytes the survivor sends at the same
+# sequence numbers (not captured). Counted per trial: downloads that failed or whose bytes differ from the object (expected 0), recoveries, and the monitors'
 # removals (a trial whose removal count is not 1 had a false failover of its own, from load).
 # Usage: [BENCH_BALANCER=ipvs [BENCH_FORWARDING=dr]] bench/wrong-removal.sh [trials] [downloads]
 #   (as root; writes bench/results/; the balancer as in recovery-latency.sh)
