@@ -7,9 +7,7 @@ import io.trods.agent.flow.FlowKey;
 import io.trods.agent.flow.FlowRecord;
 import io.trods.agent.flow.StoreUnavailableException;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -31,6 +29,7 @@ class RedisFlowStoreIT {
     @TempDir
     Path dir;
 
+    private LocalRedis servers;
     private Process redis;
     private int port;
     private LettuceConnectionFactory connections;
@@ -38,9 +37,8 @@ class RedisFlowStoreIT {
 
     @BeforeEach
     void start() throws Exception {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            port = probe.getLocalPort();
-        }
+        servers = new LocalRedis(dir);
+        port = LocalRedis.freePort();
         startRedis();
         connections = new LettuceConnectionFactory(new RedisStandaloneConfiguration("127.0.0.1", port),
                 LettuceClientConfiguration.builder().commandTimeout(Duration.ofMillis(500)).build());
@@ -50,14 +48,7 @@ class RedisFlowStoreIT {
     }
 
     private void startRedis() throws IOException, InterruptedException {
-        redis = new ProcessBuilder("redis-server", "--bind", "127.0.0.1", "--port", Integer.toString(port),
-                "--save", "", "--appendonly", "no", "--dir", dir.toString(), "--enable-debug-command", "local")
-                .redirectOutput(dir.resolve("redis.log").toFile()).redirectErrorStream(true).start();
-        long deadline = System.currentTimeMillis() + 10_000;
-        while (!Files.readString(dir.resolve("redis.log")).contains("Ready to accept connections")) {
-            assertThat(System.currentTimeMillis()).as("redis-server started").isLessThan(deadline);
-            Thread.sleep(20);
-        }
+        redis = servers.server("redis", port, "--enable-debug-command", "local");
     }
 
     @AfterEach
@@ -68,8 +59,8 @@ class RedisFlowStoreIT {
         if (connections != null) {
             connections.destroy();
         }
-        if (redis != null) {
-            redis.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        if (servers != null) {
+            servers.close();
         }
     }
 

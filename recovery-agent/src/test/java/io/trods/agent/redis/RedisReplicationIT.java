@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.trods.agent.flow.FlowKey;
 import io.trods.agent.flow.FlowRecord;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,7 +39,7 @@ class RedisReplicationIT {
     @TempDir
     Path dir;
 
-    private final List<Process> processes = new ArrayList<>();
+    private LocalRedis servers;
     private Process primary;
     private int primaryPort;
     private int replicaPort;
@@ -51,12 +50,13 @@ class RedisReplicationIT {
 
     @BeforeEach
     void start() throws Exception {
-        primaryPort = freePort();
-        replicaPort = freePort();
-        int sentinelPort = freePort();
-        primary = redis("primary", primaryPort);
-        replica = redis("replica", replicaPort, "--replicaof", "127.0.0.1", Integer.toString(primaryPort));
-        awaitLog("replica", "MASTER <-> REPLICA sync: Finished with success");
+        servers = new LocalRedis(dir);
+        primaryPort = LocalRedis.freePort();
+        replicaPort = LocalRedis.freePort();
+        int sentinelPort = LocalRedis.freePort();
+        primary = servers.server("primary", primaryPort);
+        replica = servers.server("replica", replicaPort, "--replicaof", "127.0.0.1", Integer.toString(primaryPort));
+        servers.awaitLog("replica", "MASTER <-> REPLICA sync: Finished with success");
         Path conf = dir.resolve("sentinel.conf");
         Files.writeString(conf, """
                 bind 127.0.0.1
@@ -66,8 +66,8 @@ class RedisReplicationIT {
                 sentinel down-after-milliseconds %s 300
                 sentinel failover-timeout %s 3000
                 """.formatted(sentinelPort, dir, MASTER, primaryPort, MASTER, MASTER));
-        start("sentinel", "redis-server", conf.toString(), "--sentinel");
-        awaitLog("sentinel", "+monitor master " + MASTER);
+        servers.start("sentinel", "redis-server", conf.toString(), "--sentinel");
+        servers.awaitLog("sentinel", "+monitor master " + MASTER);
 
         this.sentinelPort = sentinelPort;
     }
@@ -96,8 +96,8 @@ class RedisReplicationIT {
         if (connections != null) {
             connections.destroy();
         }
-        for (Process p : processes) {
-            p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
+        if (servers != null) {
+            servers.close();
         }
     }
 
@@ -112,7 +112,7 @@ class RedisReplicationIT {
         }
         // Replicated before the crash (asynchronous replication: a save answered by the primary
         // alone can be lost with it; that window is what this waits out).
-        assertThat(cli(primaryPort, "WAIT", "1", "2000").strip()).isEqualTo("1");
+        assertThat(LocalRedis.cli(primaryPort, "WAIT", "1", "2000").strip()).isEqualTo("1");
 
         primary.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
         long crashed = System.nanoTime();
@@ -132,8 +132,8 @@ class RedisReplicationIT {
             }
         }
         assertThat(failed).as("saves failed while no primary was elected").isPositive();
-        awaitLog("sentinel", "+switch-master " + MASTER + " 127.0.0.1 " + primaryPort + " 127.0.0.1 " + replicaPort);
-        assertThat(cli(replicaPort, "ROLE")).as("the replica was promoted").startsWith("master");
+        servers.awaitLog("sentinel", "+switch-master " + MASTER + " 127.0.0.1 " + primaryPort + " 127.0.0.1 " + replicaPort);
+        assertThat(LocalRedis.cli(replicaPort, "ROLE")).as("the replica was promoted").startsWith("master");
 
         for (FlowKey key : before) {
             assertThat(store.find(key)).as("%s saved before the crash, found after it", key).isPresent();
@@ -165,8 +165,8 @@ class RedisReplicationIT {
             assertThat(settle(save, 5)).as("a save the replica acknowledged").isTrue();
         }
         assertThat(waits() - waitsBefore).as("WAITs for a batch of 10 saves (before: %d)\n%s", waitsBefore,
-                cli(primaryPort, "INFO", "commandstats")).isEqualTo(1);
-        assertThat(cli(replicaPort, "EXISTS", record(42_009).key().storageKey()).strip())
+                LocalRedis.cli(primaryPort, "INFO", "commandstats")).isEqualTo(1);
+        assertThat(LocalRedis.cli(replicaPort, "EXISTS", record(42_009).key().storageKey()).strip())
                 .as("the last save of the batch is on the replica when it completes").isEqualTo("1");
 
         replica.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
@@ -187,7 +187,7 @@ class RedisReplicationIT {
     }
 
     private long waits() throws IOException, InterruptedException {
-        return cli(primaryPort, "INFO", "commandstats").lines().filter(l -> l.startsWith("cmdstat_wait:"))
+        return LocalRedis.cli(primaryPort, "INFO", "commandstats").lines().filter(l -> l.startsWith("cmdstat_wait:"))
                 .map(l -> Long.parseLong(l.replaceAll("^cmdstat_wait:calls=(\\d+),.*", "$1"))).findFirst().orElse(0L);
     }
 
@@ -211,46 +211,5 @@ class RedisReplicationIT {
         return new FlowRecord(new FlowKey(0xC6120002, clientPort, 80), "server1", 1460, 7, 7, true, true, 100,
                 "GET / HTTP/1.1\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 5000,
                 "HTTP/1.1 200 OK\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1), 1L);
-    }
-
-    private Process redis(String name, int port, String... more) throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>(List.of("redis-server", "--bind", "127.0.0.1", "--port",
-                Integer.toString(port), "--save", "", "--appendonly", "no", "--dir", dir.toString(),
-                "--dbfilename", name + ".rdb"));
-        argv.addAll(List.of(more));
-        Process p = start(name, argv.toArray(String[]::new));
-        awaitLog(name, "Ready to accept connections");
-        return p;
-    }
-
-    private Process start(String name, String... argv) throws IOException {
-        Process p = new ProcessBuilder(argv).redirectOutput(dir.resolve(name + ".log").toFile())
-                .redirectErrorStream(true).start();
-        processes.add(p);
-        return p;
-    }
-
-    private void awaitLog(String name, String line) throws IOException, InterruptedException {
-        Path log = dir.resolve(name + ".log");
-        long deadline = System.currentTimeMillis() + 15_000;
-        while (!Files.exists(log) || !Files.readString(log).contains(line)) {
-            assertThat(System.currentTimeMillis()).as("%s logged '%s'", name, line).isLessThan(deadline);
-            Thread.sleep(20);
-        }
-    }
-
-    private static String cli(int port, String... command) throws IOException, InterruptedException {
-        List<String> argv = new ArrayList<>(List.of("redis-cli", "-p", Integer.toString(port)));
-        argv.addAll(List.of(command));
-        Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(p.waitFor(10, TimeUnit.SECONDS)).isTrue();
-        return out;
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket probe = new ServerSocket(0)) {
-            return probe.getLocalPort();
-        }
     }
 }
