@@ -90,7 +90,7 @@ final class DirectSaveConnection implements Closeable {
         final CompletableFuture<Void> done;
         /** A lookup's value (null for a null answer); null for other work. */
         final CompletableFuture<byte[]> value;
-        /** A save: with replicas required, done only once a WAIT after it counted enough of them. */
+        /** A save while replicas are required: done only once a WAIT after it counted enough of them. */
         final boolean durable;
         /** The WAIT of a batch: its answer settles the saves before it. */
         final boolean replicaCheck;
@@ -134,9 +134,8 @@ final class DirectSaveConnection implements Closeable {
             int connectTimeoutMillis, long timeoutNanos, long stuckNanos, int replicas) {
         this.timeoutNanos = timeoutNanos;
         this.replicas = replicas;
-        // Redis answers WAIT by its own deadline, before ours: the batch then fails with the count.
         this.waitCommand = new byte[][] {WAIT, Resp.decimal(replicas),
-                Resp.decimal(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos) * 3 / 4))};
+                Resp.decimal(replicaWaitMillis(TimeUnit.NANOSECONDS.toMillis(timeoutNanos)))};
         this.host = host;
         this.port = port;
         this.username = username;
@@ -171,6 +170,14 @@ final class DirectSaveConnection implements Closeable {
         char[] password = server.getPassword().isPresent() ? server.getPassword().get() : null;
         return new DirectSaveConnection(server.getHostName(), server.getPort(), server.getUsername(), password,
                 server.getDatabase(), 2000, timeout.toNanos(), stuckAfter.toNanos(), replicas);
+    }
+
+    /**
+     * WAIT's own deadline for a save bound by {@code timeoutMillis}: Redis answers before the save
+     * expires here, and the count it answers with says why the save failed.
+     */
+    static long replicaWaitMillis(long timeoutMillis) {
+        return Math.max(1, timeoutMillis * 3 / 4);
     }
 
     /** The expiry's digits, made once: the store's expiry does not change between saves. */
@@ -218,7 +225,7 @@ final class DirectSaveConnection implements Closeable {
             at = Resp.command(out, at, SADD, index, key);
             at = at < 0 ? -1 : Resp.command(out, at, PEXPIRE, index, ttl);
         }
-        return queued(roomForWait(at), index == null ? 1 : 3, true);
+        return queued(roomForWait(at), index == null ? 1 : 3, replicas > 0);
     }
 
     /**
@@ -231,7 +238,7 @@ final class DirectSaveConnection implements Closeable {
         int at = Resp.command(out, outLength, SET, key, value, PX, ttl, NX);
         at = at < 0 ? -1 : Resp.command(out, at, SADD, index, key);
         at = at < 0 ? -1 : Resp.command(out, at, PEXPIRE, index, ttl);
-        return queued(roomForWait(at), 3, true);
+        return queued(roomForWait(at), 3, replicas > 0);
     }
 
     /**
@@ -249,7 +256,7 @@ final class DirectSaveConnection implements Closeable {
 
     private CompletableFuture<Void> queued(int end, int answers, boolean durable) {
         Waiting work = enqueue(end, answers, false, durable);
-        if (work != null && durable && replicas > 0) {
+        if (work != null && durable) {
             savesSinceWait = true;
         }
         return work == null ? null : work.done;
@@ -434,7 +441,7 @@ final class DirectSaveConnection implements Closeable {
                         settleReplicated(save.error);
                     } else if (save.error != null) {
                         save.fail(new StoreUnavailableException("Redis: " + save.error, null));
-                    } else if (save.durable && replicas > 0) {
+                    } else if (save.durable) {
                         awaitingReplicas.add(save); // written on the primary; durable once replicated
                     } else if (save.done != null) {
                         save.done.complete(null);

@@ -257,10 +257,10 @@ public final class RedisFlowStore implements FlowStore, java.io.Closeable {
         if (saveReplicas == 0) {
             return written;
         }
-        // One WAIT per save here (the direct connection waits once per batch); Redis answers it by
-        // its own deadline, before the save's, with the count that fails it.
+        // One WAIT per save here (the direct connection waits once per batch).
         java.util.concurrent.CompletableFuture<Long> replicated = async
-                .waitForReplication(saveReplicas, Math.max(1, timeout.toMillis() * 3 / 4)).toCompletableFuture();
+                .waitForReplication(saveReplicas, DirectSaveConnection.replicaWaitMillis(timeout.toMillis()))
+                .toCompletableFuture();
         return written.thenCombine(replicated, (done, count) -> {
             if (count == null || count < saveReplicas) {
                 throw new java.util.concurrent.CompletionException(new IllegalStateException(
